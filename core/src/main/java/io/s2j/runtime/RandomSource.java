@@ -55,6 +55,11 @@ public final class RandomSource {
     return random.nextDouble();
   }
 
+  /** Standard normal (mean 0, deviation 1). */
+  public double nextGaussian() {
+    return random.nextGaussian();
+  }
+
   /** True with probability {@code p}. */
   public boolean chance(double p) {
     return p > 0 && random.nextDouble() < p;

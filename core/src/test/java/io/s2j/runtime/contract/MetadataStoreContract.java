@@ -28,13 +28,13 @@ public abstract class MetadataStoreContract {
   private Env env;
 
   @BeforeEach
-  void setUp() throws Exception {
+  public void setUp() throws Exception {
     harness = newHarness();
     env = harness.env("meta-client");
   }
 
   @AfterEach
-  void tearDown() throws Exception {
+  public void tearDown() throws Exception {
     harness.close();
   }
 
@@ -51,7 +51,7 @@ public abstract class MetadataStoreContract {
   }
 
   @Test
-  void putGetAndRevisions() {
+  public void putGetAndRevisions() {
     assertTrue(get(b("k")).isEmpty());
     long r1 = assertInstanceOf(TxnResult.Committed.class, commit(Txn.builder().put(b("k"), b("v1")).build())).revision();
     KeyValue kv = get(b("k")).orElseThrow();
@@ -63,7 +63,7 @@ public abstract class MetadataStoreContract {
   }
 
   @Test
-  void conditionsGuardAllWritesAtomically() {
+  public void conditionsGuardAllWritesAtomically() {
     commit(Txn.builder().put(b("a"), b("1")).build());
     long ra = get(b("a")).orElseThrow().modRevision();
     TxnResult failed = commit(Txn.builder().ifRevision(b("a"), ra).ifAbsent(b("a")).put(b("b"), b("2")).put(b("a"), b("x")).build());
@@ -79,7 +79,7 @@ public abstract class MetadataStoreContract {
   }
 
   @Test
-  void scansAreOrderedByUnsignedBytesAndPaginate() {
+  public void scansAreOrderedByUnsignedBytesAndPaginate() {
     List<ByteString> keys = List.of(
         ByteString.copyFrom(new byte[] {1, (byte) 0x80}),
         ByteString.copyFrom(new byte[] {1, 0x7f}),
@@ -111,7 +111,7 @@ public abstract class MetadataStoreContract {
   }
 
   @Test
-  void concurrentCompareAndSetsHaveExactlyOneWinner() {
+  public void concurrentCompareAndSetsHaveExactlyOneWinner() {
     commit(Txn.builder().put(b("counter"), b("0")).build());
     long rev = get(b("counter")).orElseThrow().modRevision();
     List<TxnResult> results = harness.await(env, e -> {

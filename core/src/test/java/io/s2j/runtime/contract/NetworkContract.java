@@ -32,7 +32,7 @@ public abstract class NetworkContract {
   private Env server;
 
   @BeforeEach
-  void setUp() throws Exception {
+  public void setUp() throws Exception {
     harness = newHarness();
     client = harness.env("client");
     server = harness.env("server");
@@ -45,18 +45,18 @@ public abstract class NetworkContract {
   }
 
   @AfterEach
-  void tearDown() throws Exception {
+  public void tearDown() throws Exception {
     harness.close();
   }
 
   @Test
-  void callReachesTheHandlerAndReturnsItsResponse() {
+  public void callReachesTheHandlerAndReturnsItsResponse() {
     StringValue resp = harness.await(client, e -> e.network().call(NodeId.of("server"), ECHO, StringValue.of("hi"), 5 * SECOND_NS));
     assertEquals("client:hi", resp.getValue());
   }
 
   @Test
-  void unknownMethodIsDefinitelyUnavailable() {
+  public void unknownMethodIsDefinitelyUnavailable() {
     IoFailure f = assertThrows(IoFailure.class,
         () -> harness.await(client, e -> e.network().call(NodeId.of("server"), MISSING, Int64Value.of(1), 5 * SECOND_NS)));
     assertEquals(IoFailure.Kind.UNAVAILABLE, f.kind());
@@ -64,7 +64,7 @@ public abstract class NetworkContract {
   }
 
   @Test
-  void unknownNodeIsDefinitelyUnavailable() {
+  public void unknownNodeIsDefinitelyUnavailable() {
     IoFailure f = assertThrows(IoFailure.class,
         () -> harness.await(client, e -> e.network().call(NodeId.of("nobody"), ECHO, StringValue.of("x"), 5 * SECOND_NS)));
     assertEquals(IoFailure.Kind.UNAVAILABLE, f.kind());
@@ -72,7 +72,7 @@ public abstract class NetworkContract {
   }
 
   @Test
-  void silentHandlerTimesOutIndefinitely() {
+  public void silentHandlerTimesOutIndefinitely() {
     IoFailure f = assertThrows(IoFailure.class,
         () -> harness.await(client, e -> e.network().call(NodeId.of("server"), NEVER, Int64Value.of(1), SECOND_NS / 10)));
     assertEquals(IoFailure.Kind.TIMEOUT, f.kind());
@@ -80,7 +80,7 @@ public abstract class NetworkContract {
   }
 
   @Test
-  void failedHandlerIsAnIndefiniteServerError() {
+  public void failedHandlerIsAnIndefiniteServerError() {
     IoFailure f = assertThrows(IoFailure.class,
         () -> harness.await(client, e -> e.network().call(NodeId.of("server"), BROKEN, Int64Value.of(1), 5 * SECOND_NS)));
     assertEquals(IoFailure.Kind.SERVER_ERROR, f.kind());

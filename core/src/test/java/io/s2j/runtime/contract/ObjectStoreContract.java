@@ -37,14 +37,14 @@ public abstract class ObjectStoreContract {
   private String prefix;
 
   @BeforeEach
-  void setUp(TestInfo info) throws Exception {
+  public void setUp(TestInfo info) throws Exception {
     harness = newHarness();
     env = harness.env("store-client");
     prefix = "contract/" + info.getTestMethod().orElseThrow().getName() + "/";
   }
 
   @AfterEach
-  void tearDown() throws Exception {
+  public void tearDown() throws Exception {
     harness.close();
   }
 
@@ -73,7 +73,7 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
-  void putThenGetReturnsTheBytesAndTheEtag() {
+  public void putThenGetReturnsTheBytesAndTheEtag() {
     ObjectKey k = key("a");
     ETag etag = written(put(k, bytes("hello"), PutCondition.NONE));
     GetResult.Found found = assertInstanceOf(GetResult.Found.class, get(k));
@@ -83,12 +83,12 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
-  void getOfAMissingKeyIsNotFound() {
+  public void getOfAMissingKeyIsNotFound() {
     assertInstanceOf(GetResult.NotFound.class, get(key("missing")));
   }
 
   @Test
-  void emptyAndLargeObjectsRoundTrip() {
+  public void emptyAndLargeObjectsRoundTrip() {
     ObjectKey empty = key("empty");
     written(put(empty, ByteString.EMPTY, PutCondition.NONE));
     GetResult.Found e = assertInstanceOf(GetResult.Found.class, get(empty));
@@ -105,7 +105,7 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
-  void overwriteChangesTheEtagAndTheBytes() {
+  public void overwriteChangesTheEtagAndTheBytes() {
     ObjectKey k = key("a");
     ETag first = written(put(k, bytes("one"), PutCondition.NONE));
     ETag second = written(put(k, bytes("two!"), PutCondition.NONE));
@@ -116,7 +116,7 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
-  void ifAbsentCreatesOnlyOnce() {
+  public void ifAbsentCreatesOnlyOnce() {
     ObjectKey k = key("a");
     written(put(k, bytes("first"), PutCondition.IF_ABSENT));
     assertInstanceOf(PutResult.PreconditionFailed.class, put(k, bytes("second"), PutCondition.IF_ABSENT));
@@ -124,7 +124,7 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
-  void ifMatchSwapsOnlyTheExpectedVersion() {
+  public void ifMatchSwapsOnlyTheExpectedVersion() {
     ObjectKey k = key("a");
     ETag v1 = written(put(k, bytes("v1"), PutCondition.NONE));
     ETag v2 = written(put(k, bytes("v2"), PutCondition.ifMatch(v1)));
@@ -135,7 +135,7 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
-  void ifMatchOnAMissingKeyFails() {
+  public void ifMatchOnAMissingKeyFails() {
     ObjectKey k = key("a");
     ETag etag = written(put(k, bytes("v1"), PutCondition.NONE));
     ObjectKey other = key("b");
@@ -144,7 +144,7 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
-  void byteRangesAreCutAtTheEndAndRejectedPastIt() {
+  public void byteRangesAreCutAtTheEndAndRejectedPastIt() {
     ObjectKey k = key("a");
     written(put(k, bytes("0123456789"), PutCondition.NONE));
     GetResult.Found mid = assertInstanceOf(GetResult.Found.class, get(k, ByteRange.of(2, 3)));
@@ -159,7 +159,7 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
-  void deleteRemovesAndIsIdempotent() {
+  public void deleteRemovesAndIsIdempotent() {
     ObjectKey k = key("a");
     written(put(k, bytes("x"), PutCondition.NONE));
     harness.await(env, e -> e.objectStore().delete(k));
@@ -170,7 +170,7 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
-  void listIsOrderedByUtf8BytesAndPaginates() {
+  public void listIsOrderedByUtf8BytesAndPaginates() {
     List<String> names = List.of("b", "a", "c/1", "c/2", "ä", "B", "a0", "z");
     for (String n : names) {
       written(put(key(n), bytes(n), PutCondition.NONE));
@@ -202,7 +202,7 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
-  void concurrentCreatesHaveExactlyOneWinner() {
+  public void concurrentCreatesHaveExactlyOneWinner() {
     ObjectKey k = key("race");
     int racers = 8;
     List<PutResult> results = harness.await(env, e -> {
@@ -223,7 +223,7 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
-  void concurrentSwapsOfOneVersionHaveExactlyOneWinner() {
+  public void concurrentSwapsOfOneVersionHaveExactlyOneWinner() {
     ObjectKey k = key("race");
     ETag base = written(put(k, bytes("base"), PutCondition.NONE));
     int racers = 8;

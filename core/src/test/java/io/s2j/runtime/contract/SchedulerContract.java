@@ -22,18 +22,18 @@ public abstract class SchedulerContract {
   private Env env;
 
   @BeforeEach
-  void setUp() throws Exception {
+  public void setUp() throws Exception {
     harness = newHarness();
     env = harness.env("sched");
   }
 
   @AfterEach
-  void tearDown() throws Exception {
+  public void tearDown() throws Exception {
     harness.close();
   }
 
   @Test
-  void tasksRunInOrderOnTheExecutorAndTimersNoEarlierThanTheirDelay() {
+  public void tasksRunInOrderOnTheExecutorAndTimersNoEarlierThanTheirDelay() {
     List<String> order = harness.await(env, e -> {
       Promise<List<String>> done = e.promise();
       List<String> log = new ArrayList<>();
@@ -53,7 +53,7 @@ public abstract class SchedulerContract {
   }
 
   @Test
-  void cancelledTimersDoNotRun() {
+  public void cancelledTimersDoNotRun() {
     List<String> order = harness.await(env, e -> {
       Promise<List<String>> done = e.promise();
       List<String> log = new ArrayList<>();
@@ -70,7 +70,7 @@ public abstract class SchedulerContract {
   }
 
   @Test
-  void clockIsMonotonicAcrossTimers() {
+  public void clockIsMonotonicAcrossTimers() {
     harness.await(env, e -> {
       Promise<Done> done = e.promise();
       long[] last = {e.clock().nowNanos()};

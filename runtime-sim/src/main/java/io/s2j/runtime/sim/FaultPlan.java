@@ -1,0 +1,167 @@
+package io.s2j.runtime.sim;
+
+import io.s2j.runtime.RandomSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A schedule of timed faults: crashes and restarts, partitions, store and metadata outages, clock
+ * skew. Written explicitly for a regression test, or drawn from a seed by {@link #swarm}.
+ */
+public record FaultPlan(List<FaultAction> actions) {
+  public FaultPlan {
+    actions = new ArrayList<>(actions);
+    actions.sort(Comparator.comparingLong(FaultAction::atNanos));
+    actions = List.copyOf(actions);
+  }
+
+  public static final FaultPlan NONE = new FaultPlan(List.of());
+
+  /** One timed fault. */
+  public sealed interface FaultAction {
+    long atNanos();
+
+    /** Applies the fault to {@code world}. */
+    void apply(SimWorld world);
+  }
+
+  /** Kills a process (it loses its memory and pending work). */
+  public record Crash(long atNanos, String node) implements FaultAction {
+    @Override
+    public void apply(SimWorld world) {
+      SimProcess p = world.process(node);
+      if (p.up()) {
+        p.crash();
+      }
+    }
+  }
+
+  /** Starts a process again (a new incarnation). */
+  public record Restart(long atNanos, String node) implements FaultAction {
+    @Override
+    public void apply(SimWorld world) {
+      SimProcess p = world.process(node);
+      if (!p.up()) {
+        p.start();
+      }
+    }
+  }
+
+  /** Cuts {@code from → to}, and the way back too when {@code twoWay}. */
+  public record Partition(long atNanos, String from, String to, boolean twoWay) implements FaultAction {
+    @Override
+    public void apply(SimWorld world) {
+      world.network().block(world.process(from), world.process(to));
+      if (twoWay) {
+        world.network().block(world.process(to), world.process(from));
+      }
+    }
+  }
+
+  /** Restores both directions between two processes. */
+  public record Heal(long atNanos, String from, String to) implements FaultAction {
+    @Override
+    public void apply(SimWorld world) {
+      world.network().unblock(world.process(from), world.process(to));
+      world.network().unblock(world.process(to), world.process(from));
+    }
+  }
+
+  /** Starts or ends an outage of a bucket. */
+  public record StoreOutage(long atNanos, String bucket, boolean down) implements FaultAction {
+    @Override
+    public void apply(SimWorld world) {
+      world.bucket(bucket).setOutage(down);
+    }
+  }
+
+  /** Starts or ends a metadata-store outage. */
+  public record MetadataOutage(long atNanos, boolean down) implements FaultAction {
+    @Override
+    public void apply(SimWorld world) {
+      world.metadata().setUnavailable(down);
+    }
+  }
+
+  /** Sets a node's wall-clock skew (its clock jumps). */
+  public record ClockSkew(long atNanos, String node, long skewMillis) implements FaultAction {
+    @Override
+    public void apply(SimWorld world) {
+      world.process(node).setWallSkewMillis(skewMillis);
+    }
+  }
+
+  /** Schedules every action on {@code world}'s simulator, relative to now. */
+  public void schedule(SimWorld world) {
+    long base = world.simulator().nowNanos();
+    for (FaultAction a : actions) {
+      world.simulator().schedule(base + a.atNanos(), null, EventKind.FAULT, () -> a.apply(world));
+    }
+  }
+
+  /**
+   * Draws a plan from {@code random} for the kinds of fault {@code profile} switches on, within
+   * {@code [0, windowNanos)}; every fault is healed before the window ends.
+   *
+   * @param crashable processes that may be crashed and partitioned
+   * @param everyone all processes (partition peers)
+   */
+  public static FaultPlan swarm(
+      RandomSource random, FaultProfile profile, List<String> crashable, List<String> everyone, List<String> buckets, long windowNanos) {
+    List<FaultAction> actions = new ArrayList<>();
+    long ms = Simulator.MS;
+    if (profile.clockSkewMaxMs() > 0) {
+      for (String node : everyone) {
+        long max = profile.clockSkewMaxMs();
+        actions.add(new ClockSkew(0, node, random.nextLong(-max, max + 1)));
+      }
+    }
+    if (profile.crashes() && !crashable.isEmpty()) {
+      int crashes = 1 + random.nextInt(6);
+      for (int i = 0; i < crashes; i++) {
+        String node = random.pick(crashable);
+        long at = random.nextLong(0, windowNanos * 3 / 4);
+        long down = random.nextLong(10 * ms, 5_000 * ms);
+        actions.add(new Crash(at, node));
+        actions.add(new Restart(Math.min(at + down, windowNanos - 1), node));
+      }
+    }
+    if (profile.partitions() && everyone.size() >= 2) {
+      int partitions = 1 + random.nextInt(5);
+      for (int i = 0; i < partitions; i++) {
+        String a = random.pick(crashable.isEmpty() ? everyone : crashable);
+        String b = random.pick(everyone);
+        if (a.equals(b)) {
+          continue;
+        }
+        long at = random.nextLong(0, windowNanos * 3 / 4);
+        long length = random.nextLong(100 * ms, 10_000 * ms);
+        actions.add(new Partition(at, a, b, random.chance(0.5)));
+        actions.add(new Heal(Math.min(at + length, windowNanos - 1), a, b));
+      }
+    }
+    if (profile.storeOutages()) {
+      String bucket = random.pick(buckets);
+      long at = random.nextLong(0, windowNanos / 2);
+      actions.add(new StoreOutage(at, bucket, true));
+      actions.add(new StoreOutage(Math.min(at + random.nextLong(100 * ms, 5_000 * ms), windowNanos - 1), bucket, false));
+    }
+    if (profile.metaOutages()) {
+      long at = random.nextLong(0, windowNanos / 2);
+      actions.add(new MetadataOutage(at, true));
+      actions.add(new MetadataOutage(Math.min(at + random.nextLong(100 * ms, 5_000 * ms), windowNanos - 1), false));
+    }
+    return new FaultPlan(actions);
+  }
+
+  /** One line per action, for failure reports. */
+  public String describe() {
+    StringBuilder sb = new StringBuilder();
+    for (FaultAction a : actions) {
+      sb.append(String.format(Locale.ROOT, "  t=%.3fs %s%n", a.atNanos() / 1e9, a));
+    }
+    return sb.toString();
+  }
+}

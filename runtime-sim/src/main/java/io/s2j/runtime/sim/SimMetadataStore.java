@@ -1,0 +1,164 @@
+package io.s2j.runtime.sim;
+
+import com.google.protobuf.ByteString;
+import io.s2j.runtime.Invariants;
+import io.s2j.runtime.IoFailure;
+import io.s2j.runtime.Promise;
+import io.s2j.runtime.RandomSource;
+import io.s2j.runtime.metadata.Condition;
+import io.s2j.runtime.metadata.KeyValue;
+import io.s2j.runtime.metadata.MetadataStore;
+import io.s2j.runtime.metadata.Mutation;
+import io.s2j.runtime.metadata.ScanPage;
+import io.s2j.runtime.metadata.Txn;
+import io.s2j.runtime.metadata.TxnResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * A simulated linearizable metadata store (etcd's model): one state machine, each operation
+ * applied atomically at one instant between call and response.
+ *
+ * <p>Faults: unavailability windows (every request fails UNAVAILABLE, definite), a per-request
+ * unavailable rate (definite, not applied), and lost responses (applied, the caller times out:
+ * indefinite). A caller times out after {@link #requestTimeoutNanos()}.
+ */
+public final class SimMetadataStore {
+  private final SimWorld world;
+  private final RandomSource random;
+  private final TreeMap<ByteString, KeyValue> data = new TreeMap<>(ByteString.unsignedLexicographicalComparator());
+  private LatencyModel latency = LatencyModel.METADATA;
+  private long requestTimeoutNanos = 5 * Simulator.SECOND;
+  private long revision;
+  private boolean unavailable;
+
+  SimMetadataStore(SimWorld world, RandomSource random) {
+    this.world = world;
+    this.random = random;
+  }
+
+  public void setLatency(LatencyModel latency) {
+    this.latency = latency;
+  }
+
+  public long requestTimeoutNanos() {
+    return requestTimeoutNanos;
+  }
+
+  public void setRequestTimeoutNanos(long nanos) {
+    requestTimeoutNanos = nanos;
+  }
+
+  /** Starts or ends a window in which the store refuses every request. */
+  public void setUnavailable(boolean unavailable) {
+    this.unavailable = unavailable;
+  }
+
+  public long revision() {
+    return revision;
+  }
+
+  /** The current value of {@code key}, read directly (for checks at the end of a run). */
+  public Optional<KeyValue> peek(ByteString key) {
+    return Optional.ofNullable(data.get(key));
+  }
+
+  MetadataStore client(SimProcess.Incarnation owner) {
+    return new Client(owner);
+  }
+
+  private <T> Promise<T> operation(SimProcess.Incarnation owner, String what, Supplier<T> apply) {
+    Simulator sim = world.simulator();
+    Promise<T> result = Promise.create(owner.scheduler());
+    long now = sim.nowNanos();
+    FaultProfile f = world.faults();
+    if (unavailable || random.chance(f.metaUnavailableRate())) {
+      sim.schedule(now + latency.sampleNanos(random, 0), owner, EventKind.META_RESPOND,
+          () -> result.fail(IoFailure.definite(IoFailure.Kind.UNAVAILABLE, what + ": metadata store unavailable")));
+      return result;
+    }
+    long total = latency.sampleNanos(random, 0);
+    long applyAt = now + Math.max(1, (long) (total * (0.2 + 0.6 * random.nextDouble())));
+    long respondAt = Math.max(applyAt, now + total);
+    boolean answered = !random.chance(f.metaLostResponseRate()) && respondAt - now <= requestTimeoutNanos;
+    if (!answered) {
+      sim.schedule(now + requestTimeoutNanos, owner, EventKind.META_RESPOND,
+          () -> result.fail(IoFailure.timeout(what)));
+    }
+    sim.schedule(applyAt, null, EventKind.META_APPLY, () -> {
+      T value = apply.get();
+      sim.traceMix(SimObjectStore.traceOf(value));
+      if (answered) {
+        sim.schedule(respondAt, owner, EventKind.META_RESPOND, () -> result.complete(value));
+      }
+    });
+    return result;
+  }
+
+  private boolean holds(Condition c) {
+    KeyValue kv = data.get(c.key());
+    return switch (c) {
+      case Condition.Absent a -> kv == null;
+      case Condition.RevisionIs r -> kv != null && kv.modRevision() == r.modRevision();
+      case Condition.ValueIs v -> kv != null && kv.value().equals(v.value());
+    };
+  }
+
+  private TxnResult applyTxn(Txn txn) {
+    List<Condition> conditions = txn.conditions();
+    for (int i = 0; i < conditions.size(); i++) {
+      if (!holds(conditions.get(i))) {
+        return new TxnResult.ConditionFailed(i);
+      }
+    }
+    revision++;
+    for (Mutation m : txn.mutations()) {
+      switch (m) {
+        case Mutation.Put p -> data.put(p.key(), new KeyValue(p.key(), p.value(), revision));
+        case Mutation.Delete d -> data.remove(d.key());
+      }
+    }
+    return new TxnResult.Committed(revision);
+  }
+
+  private ScanPage applyScan(ByteString start, ByteString end, int limit) {
+    List<KeyValue> page = new ArrayList<>();
+    boolean more = false;
+    for (KeyValue kv : data.subMap(start, true, end, false).values()) {
+      if (page.size() == limit) {
+        more = true;
+        break;
+      }
+      page.add(kv);
+    }
+    return new ScanPage(page, more, revision);
+  }
+
+  /** One incarnation's view of the store. */
+  private final class Client implements MetadataStore {
+    private final SimProcess.Incarnation owner;
+
+    Client(SimProcess.Incarnation owner) {
+      this.owner = owner;
+    }
+
+    @Override
+    public Promise<Optional<KeyValue>> get(ByteString key) {
+      return operation(owner, "get", () -> Optional.ofNullable(data.get(key)));
+    }
+
+    @Override
+    public Promise<ScanPage> scan(ByteString startInclusive, ByteString endExclusive, int limit) {
+      Invariants.check(limit >= 1 && limit <= SCAN_LIMIT_MAX, "scan limit %d out of range", limit);
+      return operation(owner, "scan", () -> applyScan(startInclusive, endExclusive, limit));
+    }
+
+    @Override
+    public Promise<TxnResult> commit(Txn txn) {
+      return operation(owner, "commit", () -> applyTxn(txn));
+    }
+  }
+}
