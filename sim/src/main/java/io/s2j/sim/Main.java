@@ -1,0 +1,212 @@
+package io.s2j.sim;
+
+import io.s2j.runtime.NonDeterministic;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The {@code s2j-sim} command line.
+ *
+ * <pre>
+ * run   --seed N [--scenario NAME] [--bug NAME] [--verbose]   one seed; exit 0 only on PASS
+ * sweep --seeds A..B [--scenario NAME] [--bug NAME] [--jobs J] many seeds; exit 0 only if all pass
+ * list                                                       the scenarios and their planted bugs
+ * </pre>
+ */
+@NonDeterministic("the command line: parses arguments, prints, and runs independent seeds on worker threads")
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0) {
+      usage(err);
+      return 2;
+    }
+    try {
+      Args a = Args.parse(args);
+      return switch (a.command) {
+        case "run" -> runOne(a, out);
+        case "sweep" -> sweep(a, out);
+        case "list" -> {
+          Scenarios.all().forEach(s -> out.println(s.name() + "  planted bugs: " + String.join(", ", s.bugs())));
+          yield 0;
+        }
+        default -> {
+          err.println("unknown command: " + a.command);
+          usage(err);
+          yield 2;
+        }
+      };
+    } catch (IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      usage(err);
+      return 2;
+    }
+  }
+
+  private static void usage(PrintStream err) {
+    err.println("usage: java -jar sim/target/s2j-sim.jar run --seed N [--scenario NAME] [--bug NAME] [--verbose]");
+    err.println("       java -jar sim/target/s2j-sim.jar sweep --seeds A..B [--scenario NAME] [--bug NAME] [--jobs J]");
+    err.println("       java -jar sim/target/s2j-sim.jar list");
+    err.println("scenarios: " + String.join(", ", Scenarios.all().stream().map(Scenario::name).toList())
+        + " (default " + Scenarios.DEFAULT + ")");
+  }
+
+  private static int runOne(Args a, PrintStream out) {
+    if (a.seed == null) {
+      throw new IllegalArgumentException("run needs --seed N");
+    }
+    Scenario scenario = Scenarios.byName(a.scenario);
+    RunReport report = Runner.run(scenario, a.bug, a.seed);
+    if (!report.passed()) {
+      out.print(report.failureDetails());
+    } else if (a.verbose) {
+      out.print(report.description());
+    }
+    out.println(report.summaryLine());
+    return report.passed() ? 0 : 1;
+  }
+
+  private static int sweep(Args a, PrintStream out) {
+    if (a.seedFrom == null) {
+      throw new IllegalArgumentException("sweep needs --seeds A..B");
+    }
+    Scenario scenario = Scenarios.byName(a.scenario);
+    long from = a.seedFrom;
+    long to = a.seedTo;
+    int total = (int) (to - from + 1);
+    int jobs = Math.max(1, Math.min(a.jobs, total));
+    RunReport[] reports = new RunReport[total];
+    long start = System.nanoTime();
+    long[] nextIndex = {0};
+    Object lock = new Object();
+    int[] finished = {0};
+    int[] failed = {0};
+    long[] events = {0};
+    long[] lastProgress = {start};
+    List<Thread> workers = new ArrayList<>();
+    for (int j = 0; j < jobs; j++) {
+      Thread t = new Thread(() -> {
+        while (true) {
+          int i;
+          synchronized (lock) {
+            if (nextIndex[0] >= total) {
+              return;
+            }
+            i = (int) nextIndex[0]++;
+          }
+          RunReport r = Runner.run(scenario, a.bug, from + i);
+          synchronized (lock) {
+            reports[i] = r;
+            finished[0]++;
+            events[0] += r.events();
+            if (!r.passed()) {
+              failed[0]++;
+              out.print(r.failureDetails());
+              out.println(r.summaryLine());
+            }
+            long now = System.nanoTime();
+            if (now - lastProgress[0] > 5_000_000_000L || finished[0] == total) {
+              lastProgress[0] = now;
+              double minutes = (now - start) / 60e9;
+              out.printf(Locale.ROOT, "[sweep] %d/%d seeds done, %d failed, %.1f seeds/min, %.0f events/s%n",
+                  finished[0], total, failed[0], finished[0] / minutes, events[0] / (minutes * 60));
+            }
+          }
+        }
+      }, "sweep-" + j);
+      workers.add(t);
+      t.start();
+    }
+    for (Thread t : workers) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }
+    int passed = 0;
+    List<RunReport> failures = new ArrayList<>();
+    for (RunReport r : reports) {
+      if (r.passed()) {
+        passed++;
+      } else {
+        failures.add(r);
+      }
+    }
+    double minutes = (System.nanoTime() - start) / 60e9;
+    out.printf(Locale.ROOT, "scenario=%s jobs=%d wall_s=%.1f seeds_per_min=%.1f%n", scenario.name(), jobs, minutes * 60, total / minutes);
+    for (RunReport r : failures) {
+      out.println("FAILED seed=" + r.seed() + " reproduce: " + r.reproduceCommand());
+    }
+    out.println("seeds=" + total + " passed=" + passed + " failed=" + failures.size());
+    return failures.isEmpty() ? 0 : 1;
+  }
+
+  /** Parsed command-line arguments. */
+  private static final class Args {
+    String command;
+    Long seed;
+    Long seedFrom;
+    long seedTo;
+    String scenario = Scenarios.DEFAULT;
+    String bug;
+    int jobs = Runtime.getRuntime().availableProcessors();
+    boolean verbose;
+
+    static Args parse(String[] args) {
+      Args a = new Args();
+      a.command = args[0];
+      for (int i = 1; i < args.length; i++) {
+        String flag = args[i];
+        switch (flag) {
+          case "--seed" -> a.seed = parseLong(value(args, ++i, flag), flag);
+          case "--seeds" -> {
+            String v = value(args, ++i, flag);
+            int dots = v.indexOf("..");
+            if (dots < 0) {
+              throw new IllegalArgumentException("--seeds takes A..B, got " + v);
+            }
+            a.seedFrom = parseLong(v.substring(0, dots), flag);
+            a.seedTo = parseLong(v.substring(dots + 2), flag);
+            if (a.seedTo < a.seedFrom || a.seedTo - a.seedFrom >= 10_000_000) {
+              throw new IllegalArgumentException("--seeds range " + v + " is empty or too large");
+            }
+          }
+          case "--scenario" -> a.scenario = value(args, ++i, flag);
+          case "--bug" -> a.bug = value(args, ++i, flag);
+          case "--jobs" -> a.jobs = (int) parseLong(value(args, ++i, flag), flag);
+          case "--verbose", "-v" -> a.verbose = true;
+          default -> throw new IllegalArgumentException("unknown option " + flag);
+        }
+      }
+      Scenario s = Scenarios.byName(a.scenario);
+      if (a.bug != null && !s.bugs().contains(a.bug)) {
+        throw new IllegalArgumentException("unknown bug '" + a.bug + "' for " + a.scenario + "; known: " + String.join(", ", s.bugs()));
+      }
+      return a;
+    }
+
+    private static String value(String[] args, int i, String flag) {
+      if (i >= args.length) {
+        throw new IllegalArgumentException(flag + " needs a value");
+      }
+      return args[i];
+    }
+
+    private static long parseLong(String s, String flag) {
+      try {
+        return Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(flag + " takes a number, got " + s);
+      }
+    }
+  }
+}

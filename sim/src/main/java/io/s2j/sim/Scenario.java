@@ -1,0 +1,29 @@
+package io.s2j.sim;
+
+import io.s2j.runtime.sim.SimWorld;
+import java.util.List;
+
+/**
+ * A simulated deployment, workload and fault schedule, all drawn from one seed, plus the checks
+ * that decide whether the run passed.
+ */
+public interface Scenario {
+  /** The name used on the command line ({@code --scenario NAME}). */
+  String name();
+
+  /** Builds the world for {@code seed}, runs it to the end, and checks it. */
+  Outcome run(long seed);
+
+  /** The names of the bugs that can be planted in this scenario's components. */
+  List<String> bugs();
+
+  /** This scenario with the named bug planted; throws for an unknown name. */
+  Scenario withBug(String bug);
+
+  /** What a run produced: the world (for trace and counters), violations, and a description. */
+  record Outcome(SimWorld world, List<String> violations, String description) {
+    public Outcome {
+      violations = List.copyOf(violations);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+package io.s2j.sim;
+
+import io.s2j.sim.counter.CounterScenario;
+import java.util.List;
+
+/** Every scenario the command line and the tests know, by name. */
+public final class Scenarios {
+  private Scenarios() {}
+
+  public static final String DEFAULT = "counter";
+
+  public static List<Scenario> all() {
+    return List.of(CounterScenario.standard(), CounterScenario.busy());
+  }
+
+  /** The scenario called {@code name}; throws with the known names if there is none. */
+  public static Scenario byName(String name) {
+    for (Scenario s : all()) {
+      if (s.name().equals(name)) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException("unknown scenario '" + name + "'; known: "
+        + String.join(", ", all().stream().map(Scenario::name).toList()));
+  }
+}

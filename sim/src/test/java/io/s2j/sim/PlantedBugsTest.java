@@ -1,0 +1,36 @@
+package io.s2j.sim;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every planted bug must be caught by the scenario's ordinary checks within the first seeds of a
+ * sweep: the checks are the same as for correct code and know nothing of the bug.
+ */
+class PlantedBugsTest {
+  static final int SEEDS = 60;
+
+  @Test
+  void everyPlantedBugIsCaught() {
+    for (Scenario scenario : Scenarios.all()) {
+      if (!scenario.name().equals(Scenarios.DEFAULT)) {
+        continue;
+      }
+      for (String bug : scenario.bugs()) {
+        int caught = 0;
+        long firstSeed = -1;
+        for (long seed = 1; seed <= SEEDS; seed++) {
+          if (!Runner.run(scenario, bug, seed).passed()) {
+            caught++;
+            if (firstSeed < 0) {
+              firstSeed = seed;
+            }
+          }
+        }
+        assertTrue(caught > 0, "planted bug " + bug + " survived " + SEEDS + " seeds of " + scenario.name());
+        System.out.printf(java.util.Locale.ROOT, "planted bug %-24s caught by %2d/%d seeds (first: seed %d)%n", bug, caught, SEEDS, firstSeed);
+      }
+    }
+  }
+}

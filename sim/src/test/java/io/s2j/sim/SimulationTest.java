@@ -1,0 +1,44 @@
+package io.s2j.sim;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs simulation seeds and fails with each failing seed's details and reproduction command.
+ * {@code mvn test -pl sim -am -Dtest=SimulationTest -Dseed=N [-Dscenario=NAME] [-Dbug=NAME]}
+ * replays one seed.
+ */
+class SimulationTest {
+  @Test
+  void seedsPass() {
+    Scenario scenario = Scenarios.byName(Seeds.property("scenario", Scenarios.DEFAULT));
+    String bug = Seeds.property("bug", null);
+    List<String> failures = new ArrayList<>();
+    for (long seed : Seeds.orDefault(1, 100)) {
+      RunReport r = Runner.run(scenario, bug, seed);
+      if (!r.passed()) {
+        failures.add(r.failureDetails() + r.summaryLine());
+      }
+    }
+    if (!failures.isEmpty()) {
+      fail(failures.size() + " seed(s) failed:\n" + String.join("\n", failures));
+    }
+  }
+
+  @Test
+  void busySeedsPass() {
+    if (!Seeds.property("seed", "").isEmpty() || !Seeds.property("scenario", "").isEmpty()) {
+      return; // a replay of one seed runs only the scenario it names, in seedsPass
+    }
+    Scenario scenario = Scenarios.byName("counter-busy");
+    for (long seed = 1; seed <= 5; seed++) {
+      RunReport r = Runner.run(scenario, null, seed);
+      if (!r.passed()) {
+        fail(r.failureDetails() + r.summaryLine());
+      }
+    }
+  }
+}
