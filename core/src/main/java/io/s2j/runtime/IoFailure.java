@@ -21,6 +21,11 @@ public final class IoFailure extends RuntimeException {
     THROTTLED,
     /** A conflicting concurrent operation made the store reject it (S3 409): always definite. */
     CONFLICT,
+    /**
+     * Refused as malformed or forbidden (S3 400/403, a missing bucket): always definite, and a
+     * retry will not help; a configuration error or a bug.
+     */
+    REJECTED,
     /** The server failed while handling the request (5xx, a handler that threw). */
     SERVER_ERROR,
     /** No answer within the deadline: always indefinite. */
@@ -45,7 +50,7 @@ public final class IoFailure extends RuntimeException {
   /** A failure that may or may not have taken effect. */
   public static IoFailure indefinite(Kind kind, String message) {
     Invariants.check(
-        kind != Kind.THROTTLED && kind != Kind.CONFLICT && kind != Kind.UNAVAILABLE,
+        kind != Kind.THROTTLED && kind != Kind.CONFLICT && kind != Kind.UNAVAILABLE && kind != Kind.REJECTED,
         "%s is always definite",
         kind);
     return new IoFailure(kind, true, message);

@@ -15,10 +15,14 @@ import io.s2j.runtime.Promise;
  *   <li>Conditional writes are atomic compare-and-swaps: of concurrent {@code IfAbsent} puts of
  *       one key at most one is {@code Written}; of concurrent {@code IfMatch} puts naming the same
  *       etag at most one is {@code Written}.
- *   <li>A new version always gets an etag different from the version it replaced.
+ *   <li>A version with different bytes gets a different etag. Identical bytes may keep the etag
+ *       (S3's single-part etag is the MD5 of the bytes), so a compare-and-swap whose new bytes
+ *       equal the old ones can succeed against a later rewrite of the same bytes (harmless: the
+ *       bytes are the same); protocols that need versions to differ put a version in the bytes.
  *   <li>Listing is in UTF-8 byte order of keys, at most {@code limit} (1..1000) per page.
  *   <li>Failures are {@link io.s2j.runtime.IoFailure}s. {@code THROTTLED} (503 SlowDown) and
- *       {@code CONFLICT} (409) are definite. {@code TIMEOUT} is indefinite, and so is a
+ *       {@code CONFLICT} (409) are definite, and so is {@code REJECTED} (400/403: a
+ *       configuration error). {@code TIMEOUT} is indefinite, and so is a
  *       {@code SERVER_ERROR} of a put or delete: the write may have been applied, and may even
  *       become visible after the caller saw the failure. Reads have no effect, so how a read
  *       failed only matters for retrying.

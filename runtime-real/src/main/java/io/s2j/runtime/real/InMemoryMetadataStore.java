@@ -1,0 +1,137 @@
+package io.s2j.runtime.real;
+
+import com.google.protobuf.ByteString;
+import io.s2j.runtime.Promise;
+import io.s2j.runtime.Scheduler;
+import io.s2j.runtime.metadata.Condition;
+import io.s2j.runtime.metadata.KeyValue;
+import io.s2j.runtime.metadata.MetadataStore;
+import io.s2j.runtime.metadata.Mutation;
+import io.s2j.runtime.metadata.ScanPage;
+import io.s2j.runtime.metadata.Txn;
+import io.s2j.runtime.metadata.TxnResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * An etcd-like store in this process's heap, shared by every node of a {@link RealRuntime}: the
+ * metadata store of the embedded single-process deployment and of tests.
+ *
+ * <p>Every operation runs under one lock, on the calling thread, so it takes effect at one instant
+ * between call and completion (linearizable); {@link #view(Scheduler)} then hops the result onto
+ * the caller's executor.
+ */
+public final class InMemoryMetadataStore {
+  private record Entry(ByteString value, long modRevision) {}
+
+  private final Object lock = new Object();
+  private final TreeMap<ByteString, Entry> entries =
+      new TreeMap<>(ByteString.unsignedLexicographicalComparator());
+  private long revision;
+
+  /** This store as seen from the node whose executor is {@code scheduler}. */
+  public MetadataStore view(Scheduler scheduler) {
+    Objects.requireNonNull(scheduler, "scheduler");
+    return new MetadataStore() {
+      @Override
+      public Promise<Optional<KeyValue>> get(ByteString key) {
+        Objects.requireNonNull(key, "key");
+        return hop(scheduler, () -> InMemoryMetadataStore.this.get(key));
+      }
+
+      @Override
+      public Promise<ScanPage> scan(ByteString startInclusive, ByteString endExclusive, int limit) {
+        Objects.requireNonNull(startInclusive, "startInclusive");
+        Objects.requireNonNull(endExclusive, "endExclusive");
+        if (limit < 1 || limit > SCAN_LIMIT_MAX) {
+          throw new IllegalArgumentException("scan limit must be 1.." + SCAN_LIMIT_MAX + ": " + limit);
+        }
+        return hop(scheduler, () -> InMemoryMetadataStore.this.scan(startInclusive, endExclusive, limit));
+      }
+
+      @Override
+      public Promise<TxnResult> commit(Txn txn) {
+        Objects.requireNonNull(txn, "txn");
+        return hop(scheduler, () -> InMemoryMetadataStore.this.commit(txn));
+      }
+    };
+  }
+
+  /** The current store revision: 0 until the first commit. */
+  public long revision() {
+    synchronized (lock) {
+      return revision;
+    }
+  }
+
+  Optional<KeyValue> get(ByteString key) {
+    synchronized (lock) {
+      Entry e = entries.get(key);
+      return e == null ? Optional.empty() : Optional.of(new KeyValue(key, e.value(), e.modRevision()));
+    }
+  }
+
+  ScanPage scan(ByteString startInclusive, ByteString endExclusive, int limit) {
+    synchronized (lock) {
+      List<KeyValue> page = new ArrayList<>();
+      boolean more = false;
+      if (ByteString.unsignedLexicographicalComparator().compare(startInclusive, endExclusive) < 0) {
+        for (Map.Entry<ByteString, Entry> e : entries.subMap(startInclusive, true, endExclusive, false).entrySet()) {
+          if (page.size() == limit) {
+            more = true;
+            break;
+          }
+          page.add(new KeyValue(e.getKey(), e.getValue().value(), e.getValue().modRevision()));
+        }
+      }
+      return new ScanPage(page, more, revision);
+    }
+  }
+
+  TxnResult commit(Txn txn) {
+    synchronized (lock) {
+      List<Condition> conditions = txn.conditions();
+      for (int i = 0; i < conditions.size(); i++) {
+        if (!holds(conditions.get(i))) {
+          return new TxnResult.ConditionFailed(i);
+        }
+      }
+      long committed = ++revision;
+      for (Mutation m : txn.mutations()) {
+        switch (m) {
+          case Mutation.Put put -> entries.put(put.key(), new Entry(put.value(), committed));
+          case Mutation.Delete delete -> entries.remove(delete.key());
+        }
+      }
+      return new TxnResult.Committed(committed);
+    }
+  }
+
+  private boolean holds(Condition c) {
+    Entry e = entries.get(c.key());
+    return switch (c) {
+      case Condition.Absent a -> e == null;
+      case Condition.RevisionIs r -> e != null && e.modRevision() == r.modRevision();
+      case Condition.ValueIs v -> e != null && e.value().equals(v.value());
+    };
+  }
+
+  private static <T> Promise<T> hop(Scheduler scheduler, Supplier<T> op) {
+    Promise<T> promise = Promise.create(scheduler);
+    T result;
+    try {
+      result = op.get();
+    } catch (RuntimeException e) {
+      scheduler.execute(() -> promise.fail(e));
+      return promise;
+    }
+    // Completing later, on the owner, keeps callbacks off the caller's stack and thread.
+    scheduler.execute(() -> promise.complete(result));
+    return promise;
+  }
+}
