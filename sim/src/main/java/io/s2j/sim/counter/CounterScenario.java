@@ -21,7 +21,7 @@ import java.util.TreeSet;
 /**
  * Durable counter servers under swarm faults, with clients checking what they were told.
  *
- * <p>The seed draws the topology (1–3 servers, 1–6 clients, or a fixed large one for {@code busy}),
+ * <p>The seed draws the topology (1–3 servers, 1–6 clients, or 6 servers and 64 clients on an express bucket for {@code busy}),
  * where the counter lives (a bucket, standard or express, or the metadata store), the fault rates
  * and a fault plan over a window of 10–60 s. Then every fault heals and clients must make progress.
  * Checks, none of which knows how the servers work:
@@ -68,7 +68,7 @@ public final class CounterScenario implements Scenario {
     return new CounterScenario("counter", false, CounterServer.Bug.NONE);
   }
 
-  /** A busy topology (3 servers, 48 clients) for throughput measurements of the simulator itself. */
+  /** A busy topology (6 servers, 64 clients, express latency) for measuring the simulator itself. */
   public static CounterScenario busy() {
     return new CounterScenario("counter-busy", true, CounterServer.Bug.NONE);
   }
@@ -85,10 +85,10 @@ public final class CounterScenario implements Scenario {
     FaultProfile profile = FaultProfile.swarm(root.fork("fault-profile"));
     SimWorld world = new SimWorld(seed, profile);
 
-    int serverCount = busy ? 3 : 1 + draw.nextInt(3);
-    int clientCount = busy ? 48 : 1 + draw.nextInt(6);
+    int serverCount = busy ? 6 : 1 + draw.nextInt(3);
+    int clientCount = busy ? 64 : 1 + draw.nextInt(6);
     CounterServer.Backend backend = draw.chance(0.5) ? CounterServer.Backend.OBJECT_STORE : CounterServer.Backend.METADATA;
-    boolean express = draw.chance(0.3);
+    boolean express = busy || draw.chance(0.3);
     long windowNanos = (10 + draw.nextInt(51)) * Simulator.SECOND;
     long thinkNanosMax = busy ? Simulator.MS : draw.nextLong(0, 100) * Simulator.MS;
     if (express) {
