@@ -1,0 +1,28 @@
+package io.s2j.api;
+
+/** A stream's storage tier (S2-API §4.1); stored and echoed only, with no behavioural effect. */
+public enum StorageClass {
+  STANDARD("standard"),
+  EXPRESS("express");
+
+  private final String wireName;
+
+  StorageClass(String wireName) {
+    this.wireName = wireName;
+  }
+
+  /** The JSON spelling. */
+  public String wireName() {
+    return wireName;
+  }
+
+  /** The value of a JSON spelling, or null if there is none. */
+  public static StorageClass fromWireName(String s) {
+    for (StorageClass c : values()) {
+      if (c.wireName.equals(s)) {
+        return c;
+      }
+    }
+    return null;
+  }
+}
