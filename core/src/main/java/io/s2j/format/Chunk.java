@@ -20,7 +20,8 @@ import java.util.TreeMap;
  *
  * <pre>
  * header   magic "S2JC" (4) | version = 1 (1) | varint channelIdBytes, channelId UTF-8 (1..128 bytes)
- *          | writerEpoch u64 (8) | chunkSeqNum u64 (8) | CRC of all preceding header bytes (4)
+ *          | writerEpoch u64 (8) | chunkSeqNum u64 (8) | voidThroughChunkSeqNum u64 (8)
+ *          | CRC of all preceding header bytes (4)
  * entries  entryCount frames, contiguous, the first right after the header
  * index    varint rowCount | rowCount rows | CRC of the preceding index bytes (4)
  * footer   {@link Footer}, 25 bytes, magic "S2JC"
@@ -64,7 +65,7 @@ public final class Chunk {
   static final int FLAG_FENCING_TOKEN = 1;
   static final int FLAG_TRIM_POINT = 2;
   /** magic, version, a 1-byte channel id with its length, epoch, seq num, CRC. */
-  static final int HEADER_BYTES_MIN = 4 + 1 + 2 + 8 + 8 + Frames.CRC_BYTES;
+  static final int HEADER_BYTES_MIN = 4 + 1 + 2 + 8 + 8 + 8 + Frames.CRC_BYTES;
   /** streamlet id, a one-record run, flags. */
   static final int ENTRY_BYTES_MIN = Frames.FRAME_OVERHEAD_BYTES + 1 + 2 + RecordBatchCodec.RECORD_BYTES_MIN + 1;
   static final int INDEX_ROW_BYTES_MIN = 7;
@@ -72,11 +73,22 @@ public final class Chunk {
   private static final Footer.FooterBounds FOOTER_BOUNDS =
       new Footer.FooterBounds(HEADER_BYTES_MIN, ENTRIES_MAX, INDEX_ROW_BYTES_MIN, INDEX_BYTES_MAX);
 
-  /** Who wrote the chunk: the channel, the writer's epoch (for fencing) and the chunk's place in the channel's log. */
-  public record Origin(String channelId, long writerEpoch, long chunkSeqNum) {
+  /**
+   * Who wrote the chunk: the channel, the writer's epoch (for fencing) and the chunk's place in the
+   * channel's log. A fence chunk (no entries) has {@code voidThroughChunkSeqNum > chunkSeqNum}: the
+   * chunk numbers after it up to that one are void, whatever they hold; 0 for an ordinary chunk.
+   */
+  public record Origin(String channelId, long writerEpoch, long chunkSeqNum, long voidThroughChunkSeqNum) {
     public Origin {
       int bytes = Utf8.checkedBytes(channelId, "channel id").size();
       Invariants.check(bytes >= 1 && bytes <= CHANNEL_ID_BYTES_MAX, "channel id of %d bytes", bytes);
+      Invariants.check(voidThroughChunkSeqNum == 0 || voidThroughChunkSeqNum > chunkSeqNum,
+          "void range through %d does not follow chunk %d", voidThroughChunkSeqNum, chunkSeqNum);
+    }
+
+    /** True for a fence chunk. */
+    public boolean isFence() {
+      return voidThroughChunkSeqNum != 0;
     }
   }
 
@@ -245,7 +257,7 @@ public final class Chunk {
   static ByteString encodeHeader(Origin origin) {
     return Frames.seal(new ByteWriter().raw(MAGIC).u8(VERSION)
         .lengthPrefixed(ByteString.copyFromUtf8(origin.channelId()))
-        .fixed64(origin.writerEpoch()).fixed64(origin.chunkSeqNum())
+        .fixed64(origin.writerEpoch()).fixed64(origin.chunkSeqNum()).fixed64(origin.voidThroughChunkSeqNum())
         .toByteString());
   }
 
@@ -277,6 +289,7 @@ public final class Chunk {
     ByteString channelId = r.lengthPrefixed("channel id", CHANNEL_ID_BYTES_MAX);
     long writerEpoch = r.fixed64("writer epoch");
     long chunkSeqNum = r.fixed64("chunk seq num");
+    long voidThrough = r.fixed64("void through");
     int headerBytes = r.position() + Frames.CRC_BYTES;
     if (headerBytes > head.size()) {
       throw r.corrupt("header checksum missing");
@@ -285,6 +298,9 @@ public final class Chunk {
     if (channelId.isEmpty()) {
       throw r.corrupt("empty channel id");
     }
-    return new DecodedHeader(new Origin(Utf8.decode(channelId, r), writerEpoch, chunkSeqNum), headerBytes);
+    if (voidThrough != 0 && Long.compareUnsigned(voidThrough, chunkSeqNum) <= 0) {
+      throw r.corrupt("void range through " + voidThrough + " does not follow chunk " + chunkSeqNum);
+    }
+    return new DecodedHeader(new Origin(Utf8.decode(channelId, r), writerEpoch, chunkSeqNum, voidThrough), headerBytes);
   }
 }

@@ -18,8 +18,9 @@ public final class ChunkBuilder {
   private final TreeMap<Long, Chunk.IndexRow> lastOfStreamlet = new TreeMap<>();
   private boolean built;
 
-  public ChunkBuilder(String channelId, long writerEpoch, long chunkSeqNum) {
-    this.origin = new Chunk.Origin(channelId, writerEpoch, chunkSeqNum);
+  /** A builder of chunk {@code chunkSeqNum}; a fence when {@code voidThroughChunkSeqNum} is set (nonzero). */
+  public ChunkBuilder(String channelId, long writerEpoch, long chunkSeqNum, long voidThroughChunkSeqNum) {
+    this.origin = new Chunk.Origin(channelId, writerEpoch, chunkSeqNum, voidThroughChunkSeqNum);
     body.raw(Chunk.encodeHeader(origin));
   }
 
@@ -33,6 +34,7 @@ public final class ChunkBuilder {
    */
   public Chunk.IndexRow add(Chunk.Entry entry) {
     Invariants.check(!built, "chunk already built");
+    Invariants.check(!origin.isFence(), "a fence chunk holds no entries");
     Invariants.check(index.size() < Chunk.ENTRIES_MAX, "chunk is full at %d entries", index.size());
     Chunk.IndexRow previous = lastOfStreamlet.get(entry.streamletId());
     Invariants.check(previous == null

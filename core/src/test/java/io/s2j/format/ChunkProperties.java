@@ -27,7 +27,7 @@ class ChunkProperties {
 
   @Property(tries = 150, edgeCases = EdgeCasesMode.NONE) // edge cases would crowd out sizeable objects
   void chunksRoundTripWhole(@ForAll("chunks") ChunkCase c) {
-    ChunkBuilder builder = new ChunkBuilder(c.origin().channelId(), c.origin().writerEpoch(), c.origin().chunkSeqNum());
+    ChunkBuilder builder = new ChunkBuilder(c.origin().channelId(), c.origin().writerEpoch(), c.origin().chunkSeqNum(), c.origin().voidThroughChunkSeqNum());
     for (Chunk.Entry e : c.entries()) {
       builder.add(e);
     }
@@ -94,7 +94,7 @@ class ChunkProperties {
 
   @Test
   void unknownVersionsAreRefused() {
-    ChunkBuilder b = new ChunkBuilder("channel-1", 7, 3);
+    ChunkBuilder b = new ChunkBuilder("channel-1", 7, 3, 0);
     b.add(new Chunk.Entry(1, List.of(new SequencedRecord(0, 5, List.of(), ByteString.copyFromUtf8("a"))), "tok", 0L));
     ByteString bytes = b.build().bytes();
     ByteString header2 = Damage.setByte(bytes, 4, (byte) 2);
@@ -109,15 +109,15 @@ class ChunkProperties {
 
   @Test
   void anEmptyChunkRoundTrips() {
-    Chunk.Built built = new ChunkBuilder("c", 0, 0).build();
+    Chunk.Built built = new ChunkBuilder("c", 0, 0, 0).build();
     Chunk.Contents parsed = Chunk.parse(built.bytes());
-    assertEquals(new Chunk.Origin("c", 0, 0), parsed.origin());
+    assertEquals(new Chunk.Origin("c", 0, 0, 0), parsed.origin());
     assertTrue(parsed.entries().isEmpty());
   }
 
   @Test
   void aReadEntryMustMatchItsRow() {
-    ChunkBuilder b = new ChunkBuilder("c", 0, 0);
+    ChunkBuilder b = new ChunkBuilder("c", 0, 0, 0);
     Chunk.IndexRow first = b.add(new Chunk.Entry(1, List.of(new SequencedRecord(0, 5, List.of(), ByteString.copyFromUtf8("a"))), null, null));
     Chunk.IndexRow second = b.add(new Chunk.Entry(2, List.of(new SequencedRecord(0, 5, List.of(), ByteString.copyFromUtf8("b"))), null, null));
     ByteString bytes = b.build().bytes();
@@ -129,7 +129,7 @@ class ChunkProperties {
 
   @Test
   void theBuilderRefusesWhatAWriterMustNotWrite() {
-    ChunkBuilder b = new ChunkBuilder("c", 0, 0);
+    ChunkBuilder b = new ChunkBuilder("c", 0, 0, 0);
     b.add(new Chunk.Entry(1, List.of(new SequencedRecord(10, 5, List.of(), ByteString.EMPTY)), null, null));
     // a gap in the streamlet's seq nums
     assertThrows(Invariants.InvariantViolation.class,
@@ -187,5 +187,22 @@ class ChunkProperties {
 
   static ByteString slice(ByteString bytes, long offsetBytes, long lengthBytes) {
     return bytes.substring((int) offsetBytes, (int) (offsetBytes + lengthBytes));
+  }
+
+  @net.jqwik.api.Property(tries = 50)
+  void fenceChunksRoundTripAndHoldNoEntries(
+      @net.jqwik.api.ForAll @net.jqwik.api.constraints.LongRange(min = 0, max = Long.MAX_VALUE - 100) long seq,
+      @net.jqwik.api.ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 64) int voided,
+      @net.jqwik.api.ForAll @net.jqwik.api.constraints.LongRange(min = 0) long epoch) {
+    ChunkBuilder b = new ChunkBuilder("ch-1", epoch, seq, seq + voided);
+    Chunk.Contents parsed = Chunk.parse(b.build().bytes());
+    assertEquals(new Chunk.Origin("ch-1", epoch, seq, seq + voided), parsed.origin());
+    org.junit.jupiter.api.Assertions.assertTrue(parsed.origin().isFence());
+    org.junit.jupiter.api.Assertions.assertTrue(parsed.entries().isEmpty());
+    ChunkBuilder fence = new ChunkBuilder("ch-1", epoch, seq, seq + voided);
+    assertThrows(io.s2j.runtime.Invariants.InvariantViolation.class,
+        () -> fence.add(new Chunk.Entry(1, java.util.List.of(new io.s2j.record.SequencedRecord(0, 0, java.util.List.of(),
+            com.google.protobuf.ByteString.copyFromUtf8("x"))), null, null)));
+    assertThrows(io.s2j.runtime.Invariants.InvariantViolation.class, () -> new Chunk.Origin("ch-1", epoch, seq + 1, seq + 1));
   }
 }

@@ -25,7 +25,7 @@ final class FormatArbitraries {
   /** What a chunk was built from. */
   record ChunkCase(Chunk.Origin origin, List<Chunk.Entry> entries) {
     Chunk.Built build() {
-      ChunkBuilder b = new ChunkBuilder(origin.channelId(), origin.writerEpoch(), origin.chunkSeqNum());
+      ChunkBuilder b = new ChunkBuilder(origin.channelId(), origin.writerEpoch(), origin.chunkSeqNum(), origin.voidThroughChunkSeqNum());
       entries.forEach(b::add);
       return b.build();
     }
@@ -110,7 +110,7 @@ final class FormatArbitraries {
   static Arbitrary<Chunk.Origin> origins() {
     Arbitrary<String> channelIds = Arbitraries.strings().withCharRange('a', 'z').withCharRange('\u00e0', '\u00ff')
         .withCharRange('\u4e00', '\u4e20').withChars('-', '/').ofMinLength(1).ofMaxLength(40);
-    return Combinators.combine(channelIds, Arbitraries.longs(), Arbitraries.longs()).as(Chunk.Origin::new);
+    return Combinators.combine(channelIds, Arbitraries.longs(), Arbitraries.longs()).as((c, e, s) -> new Chunk.Origin(c, e, s, 0));
   }
 
   /** An entry before it knows its streamlet's position: which streamlet, its drafts, and command state. */

@@ -144,7 +144,7 @@ class SegmentProperties {
     ByteString footer0 = Damage.setByte(bytes, bytes.size() - 9, (byte) 0);
     assertThrows(UnsupportedVersion.class, () -> Segment.readFooter(footer0));
     // a chunk is not a segment
-    ByteString chunk = new ChunkBuilder("c", 0, 0).build().bytes();
+    ByteString chunk = new ChunkBuilder("c", 0, 0, 0).build().bytes();
     assertThrows(CorruptData.class, () -> Segment.parse(chunk));
   }
 
