@@ -136,14 +136,14 @@ public final class ConfigProtos {
     };
   }
 
-  static StreamCipherProto toProto(StreamCipher c) {
+  public static StreamCipherProto toProto(StreamCipher c) {
     return switch (c) {
       case AEGIS_256 -> StreamCipherProto.STREAM_CIPHER_AEGIS_256;
       case AES_256_GCM -> StreamCipherProto.STREAM_CIPHER_AES_256_GCM;
     };
   }
 
-  static StreamCipher fromProto(StreamCipherProto p) {
+  public static StreamCipher fromProto(StreamCipherProto p) {
     return switch (p) {
       case STREAM_CIPHER_AEGIS_256 -> StreamCipher.AEGIS_256;
       case STREAM_CIPHER_AES_256_GCM -> StreamCipher.AES_256_GCM;

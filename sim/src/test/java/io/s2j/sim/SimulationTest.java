@@ -29,6 +29,20 @@ class SimulationTest {
   }
 
   @Test
+  void channelSeedsPass() {
+    if (!Seeds.property("seed", "").isEmpty() || !Seeds.property("scenario", "").isEmpty()) {
+      return; // a replay of one seed runs only the scenario it names, in seedsPass
+    }
+    Scenario scenario = Scenarios.byName("channel");
+    for (long seed = 1; seed <= 40; seed++) {
+      RunReport r = Runner.run(scenario, null, seed);
+      if (!r.passed()) {
+        fail(r.failureDetails() + r.summaryLine());
+      }
+    }
+  }
+
+  @Test
   void busySeedsPass() {
     if (!Seeds.property("seed", "").isEmpty() || !Seeds.property("scenario", "").isEmpty()) {
       return; // a replay of one seed runs only the scenario it names, in seedsPass

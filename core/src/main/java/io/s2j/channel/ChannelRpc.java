@@ -1,0 +1,95 @@
+package io.s2j.channel;
+
+import com.google.protobuf.ByteString;
+import io.s2j.api.ConfigProtos;
+import io.s2j.api.ResolvedStreamConfig;
+import io.s2j.api.StreamCipher;
+import io.s2j.channel.proto.AppendRecordProto;
+import io.s2j.channel.proto.AppendRequest;
+import io.s2j.channel.proto.AppendResponse;
+import io.s2j.channel.proto.HeaderProto;
+import io.s2j.channel.proto.PositionProto;
+import io.s2j.channel.proto.ReadRequest;
+import io.s2j.channel.proto.ReadResponse;
+import io.s2j.channel.proto.SequencedRecordProto;
+import io.s2j.channel.proto.TailRequest;
+import io.s2j.channel.proto.TailResponse;
+import io.s2j.record.AppendRecord;
+import io.s2j.record.Header;
+import io.s2j.record.SequencedRecord;
+import io.s2j.record.StreamPosition;
+import io.s2j.runtime.RpcMethod;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The channel's RPC methods and the conversions between their messages and domain values. */
+public final class ChannelRpc {
+  private ChannelRpc() {}
+
+  public static final RpcMethod<AppendRequest, AppendResponse> APPEND =
+      RpcMethod.of("channel.Append", AppendRequest.parser(), AppendResponse.parser());
+  public static final RpcMethod<ReadRequest, ReadResponse> READ =
+      RpcMethod.of("channel.Read", ReadRequest.parser(), ReadResponse.parser());
+  public static final RpcMethod<TailRequest, TailResponse> TAIL =
+      RpcMethod.of("channel.Tail", TailRequest.parser(), TailResponse.parser());
+
+  public static PositionProto toProto(StreamPosition p) {
+    return PositionProto.newBuilder().setSeqNum(p.seqNum()).setTimestamp(p.timestamp()).build();
+  }
+
+  public static StreamPosition fromProto(PositionProto p) {
+    return new StreamPosition(p.getSeqNum(), p.getTimestamp());
+  }
+
+  private static List<Header> headers(List<HeaderProto> protos) {
+    List<Header> out = new ArrayList<>(protos.size());
+    for (HeaderProto h : protos) {
+      out.add(new Header(h.getName(), h.getValue()));
+    }
+    return out;
+  }
+
+  private static List<HeaderProto> headerProtos(List<Header> headers) {
+    List<HeaderProto> out = new ArrayList<>(headers.size());
+    for (Header h : headers) {
+      out.add(HeaderProto.newBuilder().setName(h.name()).setValue(h.value()).build());
+    }
+    return out;
+  }
+
+  public static AppendRecordProto toProto(AppendRecord r) {
+    AppendRecordProto.Builder b = AppendRecordProto.newBuilder().addAllHeaders(headerProtos(r.headers())).setBody(r.body());
+    if (r.timestamp() != null) {
+      b.setTimestamp(r.timestamp());
+    }
+    return b.build();
+  }
+
+  public static AppendRecord fromProto(AppendRecordProto p) {
+    return new AppendRecord(p.hasTimestamp() ? p.getTimestamp() : null, headers(p.getHeadersList()), p.getBody());
+  }
+
+  public static SequencedRecordProto toProto(SequencedRecord r) {
+    return SequencedRecordProto.newBuilder().setSeqNum(r.seqNum()).setTimestamp(r.timestamp())
+        .addAllHeaders(headerProtos(r.headers())).setBody(r.body()).build();
+  }
+
+  public static SequencedRecord fromProto(SequencedRecordProto p) {
+    return new SequencedRecord(p.getSeqNum(), p.getTimestamp(), headers(p.getHeadersList()), p.getBody());
+  }
+
+  /** The streamlet reference a frontend sends with every request. */
+  public static io.s2j.channel.proto.StreamletRef streamletRef(
+      long streamletId, StreamPosition start, ResolvedStreamConfig config, StreamCipher cipher) {
+    io.s2j.channel.proto.StreamletRef.Builder b = io.s2j.channel.proto.StreamletRef.newBuilder()
+        .setStreamletId(streamletId).setStart(toProto(start)).setConfig(ConfigProtos.toProto(config));
+    if (cipher != null) {
+      b.setCipher(ConfigProtos.toProto(cipher));
+    }
+    return b.build();
+  }
+
+  static ByteString utf8(String s) {
+    return ByteString.copyFromUtf8(s);
+  }
+}
