@@ -25,8 +25,12 @@ import io.s2j.channel.proto.TailResponse;
 import io.s2j.format.Chunk;
 import io.s2j.format.ChunkBuilder;
 import io.s2j.format.CorruptData;
+import io.s2j.format.Segment;
+import io.s2j.format.SegmentBuilder;
 import io.s2j.metadata.MetaKey;
 import io.s2j.metadata.proto.ChannelMeta;
+import io.s2j.metadata.proto.SegmentHeadMeta;
+import io.s2j.metadata.proto.SegmentMeta;
 import io.s2j.record.AppendRecord;
 import io.s2j.record.SequencedRecord;
 import io.s2j.record.StreamPosition;
@@ -60,9 +64,11 @@ import java.util.TreeMap;
  * the previous incarnation, if still alive, can never acknowledge again (docs/design.md, "The
  * channel's write-ahead log and its fencing protocol"). Metadata is not touched per append.
  *
- * <p>Simplified for now (see docs/design.md, Status): durable records are kept in memory up to
- * {@link ChannelKnobs#retainedBytesMax} and reads are served from there; segments, chunk-pointer
- * reads, followers and WAL garbage collection come next.
+ * <p>Durable records are written, per streamlet, as segments (recorded in metadata) on a size or
+ * time trigger; records are held in memory until they are in a segment, and some beyond that
+ * ({@link ChannelKnobs#retainedBytesMax}) for readers of the recent tail. Reads below what the
+ * channel holds go to segments (the frontend plans them). Simplified for now (docs/design.md,
+ * Status): recovery replays the whole log (no WAL garbage collection yet).
  */
 public final class Channel {
   /** Where the channel is in its life. */
@@ -85,10 +91,15 @@ public final class Channel {
   private ChunkBuilder current;
   private List<Pending> currentPending = new ArrayList<>();
   private List<Chunk.Entry> currentEntries = new ArrayList<>();
+  /** Reads waiting for the open chunk to prove this incarnation still owns the log. */
+  private List<java.util.function.Consumer<Boolean>> currentBarriers = new ArrayList<>();
   private Cancellable flushTimer;
   private boolean flushDue;
   private long pendingBytes;
-  private long retainedBytes;
+  /** Held records already in segments (evictable). */
+  private long segmentedHeldBytes;
+  /** Held records not yet in segments (not evictable). */
+  private long unsegmentedBytes;
 
   /** One streamlet's sequencing state. */
   private static final class Streamlet {
@@ -100,11 +111,27 @@ public final class Channel {
     int batchesNotDurable;
     final ArrayDeque<SequencedRecord> retained = new ArrayDeque<>();
     final ArrayDeque<Held> held = new ArrayDeque<>();
+    final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    /** Records below this are in segments (as far as this incarnation knows). */
+    long segmentedUpTo;
+    boolean segmentWriting;
 
     Streamlet(long id, StreamState state) {
       this.id = id;
       this.pending = state;
       this.durableTail = state.tail();
+    }
+  }
+
+  /** A read parked until records past {@code request.start_seq_num} are durable, or its timer fires. */
+  private static final class Waiter {
+    final ReadRequest request;
+    final Promise<ReadResponse> response;
+    Cancellable timer;
+
+    Waiter(ReadRequest request, Promise<ReadResponse> response) {
+      this.request = request;
+      this.response = response;
     }
   }
 
@@ -120,14 +147,17 @@ public final class Channel {
     final ByteString bytes;
     final List<Pending> pending;
     final List<Chunk.Entry> entries;
+    final List<java.util.function.Consumer<Boolean>> barriers;
     boolean durable;
     int attempts;
 
-    InFlight(long seq, ByteString bytes, List<Pending> pending, List<Chunk.Entry> entries) {
+    InFlight(long seq, ByteString bytes, List<Pending> pending, List<Chunk.Entry> entries,
+        List<java.util.function.Consumer<Boolean>> barriers) {
       this.seq = seq;
       this.bytes = bytes;
       this.pending = pending;
       this.entries = entries;
+      this.barriers = barriers;
     }
   }
 
@@ -359,6 +389,21 @@ public final class Channel {
   private void startServing(long firstChunk) {
     nextChunkSeq = firstChunk;
     state = State.SERVING;
+    scheduleSegmentTimer();
+  }
+
+  private void scheduleSegmentTimer() {
+    env.scheduler().schedule(knobs.segmentIntervalMs() * 1_000_000L, () -> {
+      if (state != State.SERVING) {
+        return;
+      }
+      for (Streamlet s : streamlets.values()) {
+        if (!s.segmentWriting && s.durableTail.seqNum() > s.segmentedUpTo) {
+          writeSegment(s);
+        }
+      }
+      scheduleSegmentTimer();
+    });
   }
 
   // ---------------------------------------------------------------- appends
@@ -401,7 +446,7 @@ public final class Channel {
         return response;
       }
     }
-    if (pendingBytes + batch.meteredBytes() > knobs.pendingBytesMax()) {
+    if (pendingBytes + batch.meteredBytes() > knobs.pendingBytesMax() || unsegmentedBytes > knobs.unsegmentedBytesMax()) {
       response.complete(error(ErrorCode.RATE_LIMITED, "channel " + channelId + " has too many bytes in flight", false));
       return response;
     }
@@ -429,16 +474,38 @@ public final class Channel {
     }
   }
 
-  private void accept(Streamlet s, AppendStep.Sequenced step, Promise<AppendResponse> response, long meteredBytes) {
-    if (current == null) {
-      current = new ChunkBuilder(channelId, epoch, nextChunkSeq++, 0);
-      Invariants.check(flushTimer == null, "flush timer without a chunk");
-      flushTimer = env.scheduler().schedule(knobs.flushIntervalMs() * 1_000_000L, () -> {
-        flushTimer = null;
-        flushDue = true;
-        tryFlush();
-      });
+  private void openChunk() {
+    if (current != null) {
+      return;
     }
+    current = new ChunkBuilder(channelId, epoch, nextChunkSeq++, 0);
+    Invariants.check(flushTimer == null, "flush timer without a chunk");
+    flushTimer = env.scheduler().schedule(knobs.flushIntervalMs() * 1_000_000L, () -> {
+      flushTimer = null;
+      flushDue = true;
+      tryFlush();
+    });
+  }
+
+  /**
+   * Runs {@code then(true)} once the open chunk (written even if empty) and every earlier one are
+   * durable — proof that no other incarnation had taken the log over before that instant, which
+   * is what makes a read of the tail linearizable; {@code then(false)} if this incarnation is
+   * fenced first.
+   */
+  private void barrier(java.util.function.Consumer<Boolean> then) {
+    if (bug == PlantedBug.READ_WITHOUT_BARRIER) {
+      then.accept(true);
+      return;
+    }
+    openChunk();
+    currentBarriers.add(then);
+    flushDue = true;
+    tryFlush();
+  }
+
+  private void accept(Streamlet s, AppendStep.Sequenced step, Promise<AppendResponse> response, long meteredBytes) {
+    openChunk();
     StreamState next = step.next();
     Chunk.Entry entry = new Chunk.Entry(s.id, step.records(), next.fencingToken(), next.trimPoint());
     current.add(entry);
@@ -464,10 +531,12 @@ public final class Channel {
       flushTimer = null;
     }
     flushDue = false;
-    InFlight chunk = new InFlight(current.origin().chunkSeqNum(), current.build().bytes(), currentPending, currentEntries);
+    InFlight chunk = new InFlight(current.origin().chunkSeqNum(), current.build().bytes(), currentPending, currentEntries,
+        currentBarriers);
     current = null;
     currentPending = new ArrayList<>();
     currentEntries = new ArrayList<>();
+    currentBarriers = new ArrayList<>();
     inFlight.addLast(chunk);
     write(chunk);
   }
@@ -537,7 +606,12 @@ public final class Channel {
         Held h = s.held.pollFirst();
         h.response().complete(h.answer());
       }
+      wakeWaiters(s);
+      if (!s.segmentWriting && unsegmentedBytesOf(s) >= knobs.segmentBytesMin()) {
+        writeSegment(s);
+      }
     }
+    chunk.barriers.forEach(b -> b.accept(true));
   }
 
   /**
@@ -559,10 +633,13 @@ public final class Channel {
       }
       it.remove();
       chunk.pending.forEach(p -> p.response().complete(gone));
+      chunk.barriers.forEach(b -> b.accept(false));
     }
     currentPending.forEach(p -> p.response().complete(gone));
+    currentBarriers.forEach(b -> b.accept(false));
     currentPending = new ArrayList<>();
     currentEntries = new ArrayList<>();
+    currentBarriers = new ArrayList<>();
     current = null;
     if (flushTimer != null) {
       flushTimer.cancel();
@@ -572,7 +649,17 @@ public final class Channel {
       while (!s.held.isEmpty()) {
         s.held.pollFirst().response().complete(gone);
       }
+      while (!s.waiters.isEmpty()) {
+        Waiter w = s.waiters.pollFirst();
+        w.timer.cancel();
+        w.response.complete(readUnavailable());
+      }
     }
+  }
+
+  private ReadResponse readUnavailable() {
+    return ReadResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE,
+        "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false)).build();
   }
 
   // ---------------------------------------------------------------- reads
@@ -580,34 +667,186 @@ public final class Channel {
   private void retain(Streamlet s, List<SequencedRecord> records) {
     for (SequencedRecord r : records) {
       s.retained.addLast(r);
-      retainedBytes += r.meteredBytes();
+      if (r.seqNum() < s.segmentedUpTo) {
+        segmentedHeldBytes += r.meteredBytes();
+      } else {
+        unsegmentedBytes += r.meteredBytes();
+      }
     }
-    while (retainedBytes > knobs.retainedBytesMax() && !s.retained.isEmpty()) {
-      retainedBytes -= s.retained.pollFirst().meteredBytes();
+    evict();
+  }
+
+  private long unsegmentedBytesOf(Streamlet s) {
+    long bytes = 0;
+    for (Iterator<SequencedRecord> it = s.retained.descendingIterator(); it.hasNext(); ) {
+      SequencedRecord r = it.next();
+      if (r.seqNum() < s.segmentedUpTo) {
+        break;
+      }
+      bytes += r.meteredBytes();
+    }
+    return bytes;
+  }
+
+  /** Records {@code [s.segmentedUpTo, upTo)} are now in segments. */
+  private void segmented(Streamlet s, long upTo) {
+    if (upTo <= s.segmentedUpTo) {
+      return;
+    }
+    for (SequencedRecord r : s.retained) {
+      if (r.seqNum() >= upTo) {
+        break;
+      }
+      if (r.seqNum() >= s.segmentedUpTo) {
+        unsegmentedBytes -= r.meteredBytes();
+        segmentedHeldBytes += r.meteredBytes();
+      }
+    }
+    s.segmentedUpTo = upTo;
+    evict();
+  }
+
+  /** Drops the oldest records that are in segments while more than the knob's worth are held. */
+  private void evict() {
+    if (segmentedHeldBytes <= knobs.retainedBytesMax()) {
+      return;
+    }
+    for (Streamlet s : streamlets.values()) {
+      while (segmentedHeldBytes > knobs.retainedBytesMax() && !s.retained.isEmpty()
+          && s.retained.peekFirst().seqNum() < s.segmentedUpTo) {
+        segmentedHeldBytes -= s.retained.pollFirst().meteredBytes();
+      }
     }
   }
+
+  // ---------------------------------------------------------------- segments
+
+  /** The object key of a segment of {@code streamletId} holding {@code [first, end)}: content is fixed by the key. */
+  public static ObjectKey segmentKey(long streamletId, long first, long end) {
+    return ObjectKey.of(String.format(Locale.ROOT, "seg/%d/%020d-%020d", streamletId, first, end));
+  }
+
+  /**
+   * Writes the streamlet's durable records past its segment head as one segment, then records it
+   * in metadata with a compare-and-set of the head, so that segments never overlap whichever
+   * incarnation writes them. Any failure just leaves the records held for a later attempt.
+   */
+  private void writeSegment(Streamlet s) {
+    s.segmentWriting = true;
+    ByteString headKey = MetaKey.segmentHead(s.id);
+    env.metadataStore().get(headKey).onComplete((head, failure) -> {
+      if (failure != null || state == State.FENCED) {
+        s.segmentWriting = false;
+        return;
+      }
+      long first = head.map(kv -> parseHead(kv.value())).orElse(0L);
+      segmented(s, first);
+      long end = s.durableTail.seqNum();
+      SequencedRecord oldest = s.retained.peekFirst();
+      if (first >= end) {
+        s.segmentWriting = false;
+        return;
+      }
+      Invariants.check(oldest != null && oldest.seqNum() <= first,
+          "streamlet %d: records from %d are needed for a segment but the channel holds from %s", s.id, first, oldest);
+      SegmentBuilder builder = new SegmentBuilder(s.id, 64 << 10);
+      for (SequencedRecord r : s.retained) {
+        if (r.seqNum() >= end) {
+          break;
+        }
+        if (r.seqNum() >= first) {
+          builder.add(r);
+        }
+      }
+      Segment.Built built = builder.build();
+      ObjectKey key = segmentKey(s.id, first, end);
+      env.objectStore().put(key, built.bytes(), PutCondition.IF_ABSENT).onComplete((put, putFailure) -> {
+        if (putFailure != null) {
+          s.segmentWriting = false;
+          return;
+        }
+        Segment.Summary sum = built.summary();
+        SegmentMeta meta = SegmentMeta.newBuilder().setObjectKey(key.value()).setFirstSeqNum(first)
+            .setRecordCount(end - first).setFirstTimestamp(sum.firstTimestamp()).setLastTimestamp(sum.lastTimestamp())
+            .setObjectBytes(built.bytes().size()).build();
+        Txn.Builder txn = Txn.builder();
+        if (head.isPresent()) {
+          txn.ifRevision(headKey, head.get().modRevision());
+        } else {
+          txn.ifAbsent(headKey);
+        }
+        txn.put(MetaKey.segment(s.id, first), meta.toByteString())
+            .put(headKey, SegmentHeadMeta.newBuilder().setNextSeqNum(end).build().toByteString());
+        env.metadataStore().commit(txn.build()).onComplete((committed, commitFailure) -> {
+          s.segmentWriting = false;
+          if (commitFailure == null && committed instanceof TxnResult.Committed) {
+            segmented(s, end);
+          }
+        });
+      });
+    });
+  }
+
+  private static long parseHead(ByteString bytes) {
+    try {
+      return SegmentHeadMeta.parseFrom(bytes).getNextSeqNum();
+    } catch (InvalidProtocolBufferException e) {
+      throw new Invariants.InvariantViolation("corrupt segment head: " + e.getMessage());
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
 
   private Promise<ReadResponse> onRead(NodeId caller, ReadRequest request) {
     Promise<ReadResponse> response = env.promise();
     if (state != State.SERVING) {
-      response.complete(ReadResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE,
-          "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false)).build());
+      response.complete(readUnavailable());
       return response;
     }
     Streamlet s = streamlet(request.getStreamlet());
+    barrier(owner -> {
+      if (!owner) {
+        response.complete(readUnavailable());
+      } else if (request.getStartSeqNum() >= s.durableTail.seqNum() && request.getWaitMs() > 0
+          && s.waiters.size() < knobs.waitersMax()) {
+        Waiter w = new Waiter(request, response);
+        w.timer = env.scheduler().schedule(request.getWaitMs() * 1_000_000L, () -> {
+          s.waiters.remove(w);
+          barrier(stillOwner -> w.response.complete(stillOwner ? read(s, w.request) : readUnavailable()));
+        });
+        s.waiters.addLast(w);
+      } else {
+        response.complete(read(s, request));
+      }
+    });
+    return response;
+  }
+
+  private void wakeWaiters(Streamlet s) {
+    for (Iterator<Waiter> it = s.waiters.iterator(); it.hasNext(); ) {
+      Waiter w = it.next();
+      if (w.request.getStartSeqNum() < s.durableTail.seqNum()) {
+        it.remove();
+        w.timer.cancel();
+        w.response.complete(read(s, w.request));
+      }
+    }
+  }
+
+  /**
+   * Durable records from the request's start within its limits, with the durable tail and the
+   * lowest seq num held; a start below that gets no records (the reader goes to segments).
+   */
+  private ReadResponse read(Streamlet s, ReadRequest request) {
     long start = request.getStartSeqNum();
     SequencedRecord first = s.retained.peekFirst();
-    if (start < s.durableTail.seqNum() && (first == null || start < first.seqNum())) {
-      response.complete(ReadResponse.newBuilder().setError(errorProto(ErrorCode.STORAGE,
-          "records from " + start + " are no longer held by channel " + channelId, false)).build());
-      return response;
-    }
-    ReadResponse.Records.Builder out = ReadResponse.Records.newBuilder().setTail(ChannelRpc.toProto(s.durableTail));
-    long bytes = 0;
-    if (first != null && start < s.durableTail.seqNum()) {
-      int skip = (int) (start - first.seqNum());
+    long firstHeld = first == null ? s.durableTail.seqNum() : first.seqNum();
+    ReadResponse.Records.Builder out = ReadResponse.Records.newBuilder()
+        .setTail(ChannelRpc.toProto(s.durableTail)).setFirstHeldSeqNum(firstHeld);
+    if (first != null && start >= firstHeld && start < s.durableTail.seqNum()) {
+      long bytes = 0;
       Iterator<SequencedRecord> it = s.retained.iterator();
-      for (int i = 0; i < skip; i++) {
+      for (long skip = start - firstHeld; skip > 0; skip--) {
         it.next();
       }
       while (it.hasNext() && out.getRecordsCount() < request.getRecordsMax()) {
@@ -619,8 +858,7 @@ public final class Channel {
         out.addRecords(ChannelRpc.toProto(r));
       }
     }
-    response.complete(ReadResponse.newBuilder().setRecords(out).build());
-    return response;
+    return ReadResponse.newBuilder().setRecords(out).build();
   }
 
   private Promise<TailResponse> onTail(NodeId caller, TailRequest request) {
@@ -629,7 +867,10 @@ public final class Channel {
       response.complete(TailResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE,
           "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false)).build());
     } else {
-      response.complete(TailResponse.newBuilder().setTail(ChannelRpc.toProto(streamlet(request.getStreamlet()).durableTail)).build());
+      Streamlet s = streamlet(request.getStreamlet());
+      barrier(owner -> response.complete(owner
+          ? TailResponse.newBuilder().setTail(ChannelRpc.toProto(s.durableTail)).build()
+          : TailResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE, "channel " + channelId + " was taken over", false)).build()));
     }
     return response;
   }

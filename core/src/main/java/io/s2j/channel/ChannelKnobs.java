@@ -12,9 +12,16 @@ package io.s2j.channel;
  *     #CHUNKS_IN_FLIGHT_MAX_EVER}, which the fencing protocol relies on
  * @param pendingBytesMax metered bytes accepted but not yet durable, across streamlets; beyond it
  *     appends are refused as rate limited (a visible bound, never silent growth)
- * @param retainedBytesMax durable record bytes kept in memory for reads of the recent tail
+ * @param retainedBytesMax durable records already in segments kept in memory for reads of the
+ *     recent tail (records not yet in segments are always held)
  * @param retryBackoffMinMs first delay before retrying a failed store operation
  * @param retryBackoffMaxMs the delay doubles up to this
+ * @param segmentBytesMin a streamlet's durable records are written as a segment once they meter
+ *     this much (or on the segment timer)
+ * @param segmentIntervalMs how often streamlets with any unsegmented records are segmented
+ * @param unsegmentedBytesMax durable bytes not yet in segments, across streamlets; beyond it
+ *     appends are refused as rate limited until segments catch up (they are held in memory)
+ * @param waitersMax long-polling reads parked per streamlet; more are answered at once, empty
  */
 public record ChannelKnobs(
     long chunkBytesMax,
@@ -24,7 +31,11 @@ public record ChannelKnobs(
     long pendingBytesMax,
     long retainedBytesMax,
     long retryBackoffMinMs,
-    long retryBackoffMaxMs) {
+    long retryBackoffMaxMs,
+    long segmentBytesMin,
+    long segmentIntervalMs,
+    long unsegmentedBytesMax,
+    int waitersMax) {
 
   /**
    * No incarnation ever has more chunk writes in flight than this: a fence voids this many chunk
@@ -35,21 +46,23 @@ public record ChannelKnobs(
 
   /** For S3 standard: fill chunks for a while, several writes in flight. */
   public static final ChannelKnobs STANDARD =
-      new ChannelKnobs(4 << 20, 50, false, 8, 256L << 20, 256L << 20, 20, 2_000).conclude();
+      new ChannelKnobs(4 << 20, 50, false, 8, 256L << 20, 256L << 20, 20, 2_000, 8 << 20, 10_000, 1L << 30, 4096).conclude();
 
   /** For cheap stores (memory, local disk): write as soon as the store is idle. */
   public static final ChannelKnobs CHEAP_STORE =
-      new ChannelKnobs(4 << 20, 5, true, 4, 256L << 20, 256L << 20, 5, 500).conclude();
+      new ChannelKnobs(4 << 20, 5, true, 4, 256L << 20, 256L << 20, 5, 500, 8 << 20, 5_000, 1L << 30, 4096).conclude();
 
   /** Small limits, so simulation reaches every bound. */
   public static final ChannelKnobs SMALL =
-      new ChannelKnobs(16 << 10, 20, false, 3, 4 << 20, 8 << 20, 10, 1_000).conclude();
+      new ChannelKnobs(16 << 10, 20, false, 3, 4 << 20, 64 << 10, 10, 1_000, 32 << 10, 2_000, 16 << 20, 8).conclude();
 
   /** Checks the relationships between the knobs; returns this. */
   public ChannelKnobs conclude() {
     if (chunkBytesMax < 4096 || flushIntervalMs < 1 || chunksInFlightMax < 1
         || chunksInFlightMax > CHUNKS_IN_FLIGHT_MAX_EVER || pendingBytesMax < 2L * (1 << 20)
-        || retainedBytesMax < 0 || retryBackoffMinMs < 1 || retryBackoffMaxMs < retryBackoffMinMs) {
+        || retainedBytesMax < 0 || retryBackoffMinMs < 1 || retryBackoffMaxMs < retryBackoffMinMs
+        || segmentBytesMin < 1 || segmentIntervalMs < 1 || unsegmentedBytesMax < 2L * (1 << 20)
+        || waitersMax < 1) {
       throw new IllegalArgumentException("inconsistent channel knobs: " + this);
     }
     return this;

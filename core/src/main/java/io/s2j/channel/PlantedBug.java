@@ -11,5 +11,7 @@ public enum PlantedBug {
   /** A new incarnation starts writing at the first free chunk number without fencing. */
   NO_FENCE,
   /** A refused create is taken as "my earlier attempt landed" without reading whose chunk it is. */
-  TRUST_REFUSED_CREATE
+  TRUST_REFUSED_CREATE,
+  /** Reads and tail checks answer from memory without proving the incarnation still owns the log. */
+  READ_WITHOUT_BARRIER
 }

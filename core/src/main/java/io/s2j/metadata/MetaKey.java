@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
  *   <tr><td>0x04</td><td>segment</td><td>04 · streamlet id u64 · first seq num u64</td><td>SegmentMeta</td></tr>
  *   <tr><td>0x05</td><td>channel</td><td>05 · channel id</td><td>ChannelMeta</td></tr>
  *   <tr><td>0x06</td><td>trim point</td><td>06 · stream id u64</td><td>TrimMeta</td></tr>
+ *   <tr><td>0x07</td><td>segment head</td><td>07 · streamlet id u64</td><td>SegmentHeadMeta</td></tr>
  * </table>
  *
  * <p>Basin names cannot contain a 0x00 byte ([a-z0-9-]), so in a stream key the first 0x00 ends
@@ -33,7 +34,8 @@ public final class MetaKey {
     STREAMLET(0x03),
     SEGMENT(0x04),
     CHANNEL(0x05),
-    TRIM(0x06);
+    TRIM(0x06),
+    SEGMENT_HEAD(0x07);
 
     public final int id;
 
@@ -118,6 +120,10 @@ public final class MetaKey {
 
   public static ByteString trim(long streamId) {
     return prefix(Type.TRIM).concat(u64(streamId));
+  }
+
+  public static ByteString segmentHead(long streamletId) {
+    return prefix(Type.SEGMENT_HEAD).concat(u64(streamletId));
   }
 
   /** The type of a key. */

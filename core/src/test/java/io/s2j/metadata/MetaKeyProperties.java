@@ -61,5 +61,6 @@ class MetaKeyProperties {
     assertEquals(4, MetaKey.Type.SEGMENT.id);
     assertEquals(5, MetaKey.Type.CHANNEL.id);
     assertEquals(6, MetaKey.Type.TRIM.id);
+    assertEquals(7, MetaKey.Type.SEGMENT_HEAD.id);
   }
 }

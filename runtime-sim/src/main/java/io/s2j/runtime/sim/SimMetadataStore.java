@@ -66,6 +66,11 @@ public final class SimMetadataStore {
     return Optional.ofNullable(data.get(key));
   }
 
+  /** Every key and value, in key order (for checks at the end of a run). */
+  public List<KeyValue> entries() {
+    return new ArrayList<>(data.values());
+  }
+
   MetadataStore client(SimProcess.Incarnation owner) {
     return new Client(owner);
   }

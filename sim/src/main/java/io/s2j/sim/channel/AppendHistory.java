@@ -46,7 +46,27 @@ final class AppendHistory {
     }
   }
 
+  /** A successful read (or, with no records asked, a check of the tail). */
+  record Read(String client, long streamlet, long start, int recordsMax, List<String> bodies, long firstSeqNum,
+      long tail, long firstHeld, long invokeNanos, long completeNanos) {
+    @Override
+    public String toString() {
+      return String.format(java.util.Locale.ROOT, "%s read streamlet=%d from=%d max=%d got %d record(s) from %d, tail=%d held-from=%d [%.6fs, %.6fs]",
+          client, streamlet, start, recordsMax, bodies.size(), firstSeqNum, tail, firstHeld, invokeNanos / 1e9, completeNanos / 1e9);
+    }
+  }
+
   private final List<Attempt> attempts = new ArrayList<>();
+  private final List<Read> reads = new ArrayList<>();
+
+  void read(String client, long streamlet, long start, int recordsMax, List<String> bodies, long firstSeqNum, long tail,
+      long firstHeld, long invokeNanos, long completeNanos) {
+    reads.add(new Read(client, streamlet, start, recordsMax, List.copyOf(bodies), firstSeqNum, tail, firstHeld, invokeNanos, completeNanos));
+  }
+
+  List<Read> reads() {
+    return Collections.unmodifiableList(reads);
+  }
 
   Attempt invoke(String client, long streamlet, List<String> bodies, Long matchSeqNum, long nowNanos) {
     Attempt a = new Attempt(client, streamlet, bodies, matchSeqNum, nowNanos);

@@ -44,6 +44,15 @@ final class ChannelClient {
       return;
     }
     long streamlet = env.random().pick(streamlets);
+    double roll = env.random().nextDouble();
+    if (roll < 0.15) {
+      read(streamlet);
+      return;
+    }
+    if (roll < 0.25) {
+      tail(streamlet);
+      return;
+    }
     int count = 1 + env.random().nextInt(4);
     List<AppendRecord> records = new ArrayList<>(count);
     List<String> bodies = new ArrayList<>(count);
@@ -72,6 +81,46 @@ final class ChannelClient {
         record(attempt, streamlet, resp, now);
       }
       env.scheduler().schedule(env.random().nextLong(0, 20_000_000L), this::next);
+    });
+  }
+
+  private void thenNext() {
+    env.scheduler().schedule(env.random().nextLong(0, 20_000_000L), this::next);
+  }
+
+  private io.s2j.channel.proto.StreamletRef ref(long streamlet) {
+    return ChannelRpc.streamletRef(streamlet, StreamPosition.ZERO, ResolvedStreamConfig.SYSTEM_DEFAULTS, null);
+  }
+
+  private void read(long streamlet) {
+    long known = knownTail.getOrDefault(streamlet, 0L);
+    long start = env.random().nextLong(0, known + 2);
+    int max = 1 + env.random().nextInt(20);
+    io.s2j.channel.proto.ReadRequest request = io.s2j.channel.proto.ReadRequest.newBuilder().setStreamlet(ref(streamlet))
+        .setStartSeqNum(start).setRecordsMax(max).setBytesMax(1 << 20).build();
+    long invoked = env.clock().nowNanos();
+    env.network().call(env.random().pick(hostsOf.get(streamlet)), ChannelRpc.READ, request, CALL_TIMEOUT_NANOS).onComplete((resp, failure) -> {
+      if (failure == null && resp.hasRecords()) {
+        List<String> bodies = new ArrayList<>();
+        resp.getRecords().getRecordsList().forEach(r -> bodies.add(r.getBody().toStringUtf8()));
+        history.read(env.node().value(), streamlet, start, max, bodies, resp.getRecords().getRecordsList().isEmpty()
+            ? -1 : resp.getRecords().getRecords(0).getSeqNum(), resp.getRecords().getTail().getSeqNum(),
+            resp.getRecords().getFirstHeldSeqNum(), invoked, env.clock().nowNanos());
+      }
+      thenNext();
+    });
+  }
+
+  private void tail(long streamlet) {
+    io.s2j.channel.proto.TailRequest request = io.s2j.channel.proto.TailRequest.newBuilder().setStreamlet(ref(streamlet)).build();
+    long invoked = env.clock().nowNanos();
+    env.network().call(env.random().pick(hostsOf.get(streamlet)), ChannelRpc.TAIL, request, CALL_TIMEOUT_NANOS).onComplete((resp, failure) -> {
+      if (failure == null && resp.hasTail()) {
+        history.read(env.node().value(), streamlet, resp.getTail().getSeqNum(), 0, List.of(), -1, resp.getTail().getSeqNum(),
+            resp.getTail().getSeqNum(), invoked, env.clock().nowNanos());
+        knownTail.merge(streamlet, resp.getTail().getSeqNum(), Math::max);
+      }
+      thenNext();
     });
   }
 

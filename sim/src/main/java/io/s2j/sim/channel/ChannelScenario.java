@@ -151,9 +151,16 @@ public final class ChannelScenario implements Scenario {
         logs.put("ch-" + c, WalAudit.read(world.bucket(), "ch-" + c, violations));
       }
       check(history, logs, channelOf, latest, healedAtNanos, clientCount, violations);
+      checkSegments(world, logs, channelOf, violations);
     }
+    long segments = world.metadata().entries().stream()
+        .filter(kv -> io.s2j.metadata.MetaKey.typeOf(kv.key()) == io.s2j.metadata.MetaKey.Type.SEGMENT).count();
+    long ok = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.OK).count();
+    long info = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.INFO).count();
     String description = String.format(Locale.ROOT,
-        "scenario=channel bug=%s channels=%d streamlets=%d clients=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        "appends=%d ok=%d indefinite=%d reads=%d segments=%d%n"
+        + "scenario=channel bug=%s channels=%d streamlets=%d clients=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        history.attempts().size(), ok, info, history.reads().size(), segments,
         bug.name().toLowerCase(Locale.ROOT).replace('_', '-'), channelCount, streamletCount, clientCount, hostNames, express ? "express" : "standard",
         windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     return new Outcome(world, violations, description);
@@ -222,6 +229,7 @@ public final class ChannelScenario implements Scenario {
         }
       }
     }
+    checkReads(history, logs, channelOf, acked, violations);
     // The newest incarnation of each channel (highest epoch) must hold exactly the audited log; an
     // older one may still be serving unawares, as a zombie that nobody has sent an append to.
     TreeMap<String, Channel> newest = new TreeMap<>();
@@ -251,6 +259,77 @@ public final class ChannelScenario implements Scenario {
       if (!progressed) {
         violations.add("liveness: " + client + " had no append acknowledged within "
             + LIVENESS_BOUND_NANOS / Simulator.SECOND + "s after faults healed");
+      }
+    }
+  }
+
+  /** Reads return the log's records at their positions, and never a tail older than an ack that completed before them. */
+  static void checkReads(AppendHistory history, Map<String, TreeMap<Long, List<SequencedRecord>>> logs,
+      Map<Long, String> channelOf, TreeMap<Long, List<AppendHistory.Attempt>> acked, List<String> violations) {
+    for (AppendHistory.Read r : history.reads()) {
+      List<SequencedRecord> log = logs.get(channelOf.get(r.streamlet())).getOrDefault(r.streamlet(), List.of());
+      if (r.tail() > log.size()) {
+        violations.add("read reports tail " + r.tail() + " beyond the log's " + log.size() + ": " + r);
+      }
+      if (!r.bodies().isEmpty()) {
+        if (r.firstSeqNum() != r.start() || r.start() + r.bodies().size() > r.tail()) {
+          violations.add("read returned records not starting at its start or past its tail: " + r);
+        }
+        for (int i = 0; i < r.bodies().size(); i++) {
+          long seq = r.firstSeqNum() + i;
+          if (seq >= log.size() || !log.get((int) seq).body().toStringUtf8().equals(r.bodies().get(i))) {
+            violations.add("read returned " + r.bodies().get(i) + " at seq " + seq + " which the log does not hold there: " + r);
+            break;
+          }
+        }
+      } else if (r.recordsMax() > 0 && r.start() >= r.firstHeld() && r.start() < r.tail()) {
+        violations.add("read returned nothing although records were held between its start and the tail: " + r);
+      }
+      long ackedBefore = 0;
+      for (AppendHistory.Attempt a : acked.getOrDefault(r.streamlet(), List.of())) {
+        if (a.completeNanos < r.invokeNanos()) {
+          ackedBefore = Math.max(ackedBefore, a.ack.getEnd().getSeqNum());
+        }
+      }
+      if (r.tail() < ackedBefore) {
+        violations.add("stale read: tail " + r.tail() + " although records up to " + ackedBefore
+            + " were acknowledged before the read began: " + r);
+      }
+    }
+  }
+
+  /** Every segment in metadata holds exactly the log's records of its range; a streamlet's segments tile it from 0. */
+  static void checkSegments(SimWorld world, Map<String, TreeMap<Long, List<SequencedRecord>>> logs,
+      Map<Long, String> channelOf, List<String> violations) {
+    TreeMap<Long, Long> nextExpected = new TreeMap<>();
+    for (io.s2j.runtime.metadata.KeyValue kv : world.metadata().entries()) {
+      if (io.s2j.metadata.MetaKey.typeOf(kv.key()) != io.s2j.metadata.MetaKey.Type.SEGMENT) {
+        continue;
+      }
+      long streamlet = io.s2j.metadata.MetaKey.u64At(kv.key(), 0);
+      io.s2j.metadata.proto.SegmentMeta meta;
+      try {
+        meta = io.s2j.metadata.proto.SegmentMeta.parseFrom(kv.value());
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        violations.add("undecodable segment metadata for streamlet " + streamlet);
+        continue;
+      }
+      long expected = nextExpected.getOrDefault(streamlet, 0L);
+      if (meta.getFirstSeqNum() != expected) {
+        violations.add("streamlet " + streamlet + ": segment starts at " + meta.getFirstSeqNum() + ", expected " + expected);
+      }
+      nextExpected.put(streamlet, meta.getFirstSeqNum() + meta.getRecordCount());
+      var bytes = world.bucket().peek(io.s2j.runtime.objectstore.ObjectKey.of(meta.getObjectKey()));
+      if (bytes == null) {
+        violations.add("segment object " + meta.getObjectKey() + " recorded in metadata is missing");
+        continue;
+      }
+      List<SequencedRecord> records = io.s2j.format.Segment.parse(bytes).records();
+      List<SequencedRecord> log = logs.get(channelOf.get(streamlet)).getOrDefault(streamlet, List.of());
+      long end = meta.getFirstSeqNum() + meta.getRecordCount();
+      if (records.size() != meta.getRecordCount() || end > log.size()
+          || !records.equals(log.subList((int) meta.getFirstSeqNum(), (int) end))) {
+        violations.add("segment " + meta.getObjectKey() + " does not hold the log's records of its range");
       }
     }
   }
