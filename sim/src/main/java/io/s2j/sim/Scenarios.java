@@ -10,7 +10,7 @@ public final class Scenarios {
   public static final String DEFAULT = "counter";
 
   public static List<Scenario> all() {
-    return List.of(CounterScenario.standard(), CounterScenario.busy(), new io.s2j.sim.channel.ChannelScenario());
+    return List.of(CounterScenario.standard(), CounterScenario.busy(), new io.s2j.sim.channel.ChannelScenario(), io.s2j.sim.channel.ChannelScenario.takeover());
   }
 
   /** The scenario called {@code name}; throws with the known names if there is none. */

@@ -33,11 +33,13 @@ class SimulationTest {
     if (!Seeds.property("seed", "").isEmpty() || !Seeds.property("scenario", "").isEmpty()) {
       return; // a replay of one seed runs only the scenario it names, in seedsPass
     }
-    Scenario scenario = Scenarios.byName("channel");
-    for (long seed = 1; seed <= 40; seed++) {
-      RunReport r = Runner.run(scenario, null, seed);
-      if (!r.passed()) {
-        fail(r.failureDetails() + r.summaryLine());
+    for (String name : java.util.List.of("channel", "channel-takeover")) {
+      Scenario scenario = Scenarios.byName(name);
+      for (long seed = 1; seed <= 30; seed++) {
+        RunReport r = Runner.run(scenario, null, seed);
+        if (!r.passed()) {
+          fail(r.failureDetails() + r.summaryLine());
+        }
       }
     }
   }

@@ -45,17 +45,32 @@ public final class ChannelScenario implements Scenario {
 
   private final PlantedBug bug;
 
+  /** True for the targeted take-over regression: explicit topology, fault rates and plan. */
+  private final boolean takeover;
+
   public ChannelScenario() {
-    this(PlantedBug.NONE);
+    this(PlantedBug.NONE, false);
   }
 
-  private ChannelScenario(PlantedBug bug) {
+  private ChannelScenario(PlantedBug bug, boolean takeover) {
     this.bug = bug;
+    this.takeover = takeover;
+  }
+
+  /**
+   * The hard case "a channel dies with chunk writes in flight; a new incarnation takes over; the
+   * old one must never acknowledge again", written out: one channel on two hosts, the second
+   * starting 3 s in while the first is busy, the first crashing at 6 s and taking the channel back
+   * at 7 s, while the bucket loses responses (writes that time out but succeeded), applies slow
+   * writes after their callers gave up, and throttles. Only latencies vary with the seed.
+   */
+  public static ChannelScenario takeover() {
+    return new ChannelScenario(PlantedBug.NONE, true);
   }
 
   @Override
   public String name() {
-    return "channel";
+    return takeover ? "channel-takeover" : "channel";
   }
 
   @Override
@@ -66,20 +81,22 @@ public final class ChannelScenario implements Scenario {
 
   @Override
   public Scenario withBug(String name) {
-    return new ChannelScenario(PlantedBug.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_')));
+    return new ChannelScenario(PlantedBug.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_')), takeover);
   }
 
   @Override
   public Outcome run(long seed) {
     RandomSource root = RandomSource.seeded(seed);
     RandomSource draw = root.fork("scenario");
-    FaultProfile profile = FaultProfile.swarm(root.fork("fault-profile"));
+    FaultProfile profile = takeover
+        ? new FaultProfile(0, 0, 0.02, 0, 0.05, 0, 0.05, 0, 0, 0, true, false, false, false)
+        : FaultProfile.swarm(root.fork("fault-profile"));
     SimWorld world = new SimWorld(seed, profile);
-    int channelCount = 1 + draw.nextInt(2);
+    int channelCount = takeover ? 1 : 1 + draw.nextInt(2);
     int streamletCount = channelCount + draw.nextInt(5);
     int clientCount = 1 + draw.nextInt(4);
     boolean express = draw.chance(0.5);
-    long windowNanos = (10 + draw.nextInt(41)) * Simulator.SECOND;
+    long windowNanos = takeover ? 12 * Simulator.SECOND : (10 + draw.nextInt(41)) * Simulator.SECOND;
     if (express) {
       world.bucket().setLatency(LatencyModel.S3_EXPRESS);
     }
@@ -95,7 +112,7 @@ public final class ChannelScenario implements Scenario {
     List<SimProcess> late = new ArrayList<>();
     for (int c = 1; c <= channelCount; c++) {
       String channelId = "ch-" + c;
-      int hosts = draw.chance(0.5) ? 2 : 1;
+      int hosts = takeover || draw.chance(0.5) ? 2 : 1;
       List<NodeId> ids = new ArrayList<>();
       for (int h = 0; h < hosts; h++) {
         String host = channelId + "-" + (char) ('a' + h);
@@ -120,8 +137,9 @@ public final class ChannelScenario implements Scenario {
       world.addProcess(n, env -> new ChannelClient(env, streamletIds, hostsOf, history, stopIssuingAtNanos));
       everyone.add(n);
     }
-    FaultPlan plan = FaultPlan.swarm(root.fork("fault-plan"), profile, hostNames, everyone,
-        List.of(SimWorld.DEFAULT_BUCKET), windowNanos);
+    FaultPlan plan = takeover
+        ? new FaultPlan(List.of(new FaultPlan.Crash(6 * Simulator.SECOND, "ch-1-a"), new FaultPlan.Restart(7 * Simulator.SECOND, "ch-1-a")))
+        : FaultPlan.swarm(root.fork("fault-plan"), profile, hostNames, everyone, List.of(SimWorld.DEFAULT_BUCKET), windowNanos);
     for (SimProcess p : world.processes()) {
       if (!late.contains(p)) {
         p.start();
@@ -130,7 +148,7 @@ public final class ChannelScenario implements Scenario {
     Simulator sim = world.simulator();
     // Second hosts start a while in: a take-over of a channel that is busy serving.
     for (SimProcess p : late) {
-      long at = draw.nextLong(0, windowNanos);
+      long at = takeover ? 3 * Simulator.SECOND : draw.nextLong(0, windowNanos);
       sim.after(at, () -> {
         if (!p.up()) {
           p.start();
@@ -159,8 +177,8 @@ public final class ChannelScenario implements Scenario {
     long info = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.INFO).count();
     String description = String.format(Locale.ROOT,
         "appends=%d ok=%d indefinite=%d reads=%d segments=%d%n"
-        + "scenario=channel bug=%s channels=%d streamlets=%d clients=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
-        history.attempts().size(), ok, info, history.reads().size(), segments,
+        + "scenario=%s bug=%s channels=%d streamlets=%d clients=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        history.attempts().size(), ok, info, history.reads().size(), segments, name(),
         bug.name().toLowerCase(Locale.ROOT).replace('_', '-'), channelCount, streamletCount, clientCount, hostNames, express ? "express" : "standard",
         windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     return new Outcome(world, violations, description);
