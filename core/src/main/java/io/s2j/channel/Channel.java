@@ -775,7 +775,7 @@ public final class Channel {
         } else {
           txn.ifAbsent(headKey);
         }
-        txn.put(MetaKey.segment(s.id, first), meta.toByteString())
+        txn.put(MetaKey.segment(s.id, end), meta.toByteString())
             .put(headKey, SegmentHeadMeta.newBuilder().setNextSeqNum(end).build().toByteString());
         env.metadataStore().commit(txn.build()).onComplete((committed, commitFailure) -> {
           s.segmentWriting = false;

@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  *   <tr><td>0x01</td><td>basin</td><td>01 · basin name</td><td>BasinMeta</td></tr>
  *   <tr><td>0x02</td><td>stream</td><td>02 · basin name · 00 · stream name</td><td>StreamMeta</td></tr>
  *   <tr><td>0x03</td><td>streamlet</td><td>03 · stream id u64 · index u64</td><td>StreamletMeta</td></tr>
- *   <tr><td>0x04</td><td>segment</td><td>04 · streamlet id u64 · first seq num u64</td><td>SegmentMeta</td></tr>
+ *   <tr><td>0x04</td><td>segment</td><td>04 · streamlet id u64 · end seq num u64 (exclusive)</td><td>SegmentMeta</td></tr>
  *   <tr><td>0x05</td><td>channel</td><td>05 · channel id</td><td>ChannelMeta</td></tr>
  *   <tr><td>0x06</td><td>trim point</td><td>06 · stream id u64</td><td>TrimMeta</td></tr>
  *   <tr><td>0x07</td><td>segment head</td><td>07 · streamlet id u64</td><td>SegmentHeadMeta</td></tr>
@@ -102,11 +102,15 @@ public final class MetaKey {
     return prefix(Type.STREAMLET).concat(u64(streamId));
   }
 
-  public static ByteString segment(long streamletId, long firstSeqNum) {
-    return segmentsPrefix(streamletId).concat(u64(firstSeqNum));
+  /**
+   * A segment, keyed by its exclusive end so that the segment holding seq num {@code s} is the
+   * first key at or after {@code segment(streamlet, s + 1)}: one forward scan with limit 1.
+   */
+  public static ByteString segment(long streamletId, long endSeqNum) {
+    return segmentsPrefix(streamletId).concat(u64(endSeqNum));
   }
 
-  /** Every segment of a streamlet, ordered by first sequence number. */
+  /** Every segment of a streamlet, in seq num order (segments never overlap). */
   public static ByteString segmentsPrefix(long streamletId) {
     return prefix(Type.SEGMENT).concat(u64(streamletId));
   }

@@ -202,6 +202,22 @@ public final class Promise<T> {
     return next;
   }
 
+  /** A promise of the promise {@code onValue(value)} or {@code onFailure(failure)} returns. */
+  public <U> Promise<U> flatMap(Function<? super T, Promise<U>> onValue, Function<Throwable, Promise<U>> onFailure) {
+    Promise<U> next = create(owner);
+    onComplete((v, f) -> {
+      Promise<U> inner;
+      try {
+        inner = f != null ? onFailure.apply(f) : onValue.apply(v);
+      } catch (RuntimeException e) {
+        next.fail(e);
+        return;
+      }
+      next.completeWith(inner);
+    });
+    return next;
+  }
+
   /** A promise of {@code fn(value, failure)}, whichever way this completed. */
   public <U> Promise<U> handle(BiFunction<? super T, Throwable, ? extends U> fn) {
     Promise<U> next = create(owner);

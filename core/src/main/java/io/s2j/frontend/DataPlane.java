@@ -1,0 +1,430 @@
+package io.s2j.frontend;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.s2j.api.AppendAck;
+import io.s2j.api.AppendInput;
+import io.s2j.api.AppendResult;
+import io.s2j.api.BasinName;
+import io.s2j.api.ErrorCode;
+import io.s2j.api.ReadBudget;
+import io.s2j.api.ReadEnd;
+import io.s2j.api.ReadFrom;
+import io.s2j.api.ReadRules;
+import io.s2j.api.S2Error;
+import io.s2j.api.StartResolution;
+import io.s2j.api.StreamName;
+import io.s2j.channel.ChannelRpc;
+import io.s2j.channel.proto.AppendRequest;
+import io.s2j.channel.proto.AppendResponse;
+import io.s2j.channel.proto.ErrorProto;
+import io.s2j.channel.proto.ReadRequest;
+import io.s2j.channel.proto.ReadResponse;
+import io.s2j.channel.proto.SequencedRecordProto;
+import io.s2j.channel.proto.StreamletRef;
+import io.s2j.channel.proto.TailRequest;
+import io.s2j.channel.proto.TailResponse;
+import io.s2j.format.Segment;
+import io.s2j.metadata.MetaKey;
+import io.s2j.metadata.proto.SegmentMeta;
+import io.s2j.record.AppendRecord;
+import io.s2j.record.Limits;
+import io.s2j.record.SequencedRecord;
+import io.s2j.record.StreamPosition;
+import io.s2j.runtime.Env;
+import io.s2j.runtime.Invariants;
+import io.s2j.runtime.IoFailure;
+import io.s2j.runtime.NodeId;
+import io.s2j.runtime.Promise;
+import io.s2j.runtime.RpcMethod;
+import io.s2j.runtime.metadata.KeyValue;
+import io.s2j.runtime.metadata.MetadataStore;
+import io.s2j.runtime.objectstore.GetResult;
+import io.s2j.runtime.objectstore.ObjectKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.function.Predicate;
+
+/**
+ * The frontend's data path: appends, check-tail and reads of S2 streams, routed to the channel
+ * that sequences each stream's current streamlet, with reads planned across segments (in
+ * metadata and the object store) and then the records the channel still holds.
+ *
+ * <p>Every call looks the stream up in metadata (simplified for now: no cache, so config changes
+ * and deletions are seen at once; docs/design.md, Status). Channel calls that fail definitely
+ * (refused, host down, host not serving) are retried on the channel's other hosts; an outcome
+ * that may have taken effect is never retried, and is reported as indefinite.
+ */
+public final class DataPlane {
+  static final long RPC_TIMEOUT_NANOS = 10_000_000_000L;
+  static final int HOST_ROUNDS_MAX = 3;
+  static final long HOST_ROUND_BACKOFF_NANOS = 100_000_000L;
+
+  private final Env env;
+  private final Catalog catalog;
+  private final ChannelDirectory directory;
+
+  public DataPlane(Env env, Catalog catalog, ChannelDirectory directory) {
+    this.env = env;
+    this.catalog = catalog;
+    this.directory = directory;
+  }
+
+  // ---------------------------------------------------------------- shared plumbing
+
+  private static <T> Outcome<T> failed(ErrorCode code, String message, boolean indefinite) {
+    return new Outcome.Failed<>(new S2Error(code, message), indefinite);
+  }
+
+  private static <T> Outcome<T> failedFrom(ErrorProto e) {
+    return failed(ErrorCode.valueOf(e.getCode()), e.getMessage(), e.getIndefinite());
+  }
+
+  private static <T> Outcome<T> failedFrom(Throwable failure) {
+    if (failure instanceof IoFailure io) {
+      return failed(ErrorCode.UNAVAILABLE, io.getMessage(), io.indefinite());
+    }
+    throw new IllegalStateException("unexpected failure", failure);
+  }
+
+  private static <T, U> Outcome<U> pass(Outcome.Failed<T> f) {
+    return new Outcome.Failed<>(f.error(), f.indefinite());
+  }
+
+  static StreamletRef ref(Streamlet sl, OpenedStream stream) {
+    return ChannelRpc.streamletRef(sl.streamletId(), new StreamPosition(sl.startSeqNum(), sl.startTimestamp()),
+        stream.config(), stream.cipher());
+  }
+
+  /**
+   * Calls a channel, trying its hosts in turn while the failure is definite: a refused or
+   * undelivered request, or a host answering {@code unavailable} (down, taking over, fenced).
+   */
+  private <Req extends Message, Resp extends Message> Promise<Resp> callChannel(
+      String channelId, RpcMethod<Req, Resp> method, Req request, Predicate<Resp> hostUnavailable) {
+    Promise<Resp> result = env.promise();
+    List<NodeId> hosts = directory.hostsOf(channelId);
+    attempt(hosts, 0, method, request, hostUnavailable, result);
+    return result;
+  }
+
+  private <Req extends Message, Resp extends Message> void attempt(
+      List<NodeId> hosts, int n, RpcMethod<Req, Resp> method, Req request, Predicate<Resp> hostUnavailable, Promise<Resp> result) {
+    NodeId host = hosts.get(n % hosts.size());
+    env.network().call(host, method, request, RPC_TIMEOUT_NANOS).onComplete((resp, failure) -> {
+      boolean definiteMiss = (failure instanceof IoFailure io && !io.indefinite()) || (failure == null && hostUnavailable.test(resp));
+      if (definiteMiss && n + 1 < hosts.size() * HOST_ROUNDS_MAX) {
+        long delay = (n + 1) % hosts.size() == 0 ? HOST_ROUND_BACKOFF_NANOS : 0;
+        env.scheduler().schedule(delay, () -> attempt(hosts, n + 1, method, request, hostUnavailable, result));
+      } else if (failure != null) {
+        result.fail(failure);
+      } else {
+        result.complete(resp);
+      }
+    });
+  }
+
+  private static boolean unavailable(ErrorProto e) {
+    return e.getCode().equals(ErrorCode.UNAVAILABLE.name()) && !e.getIndefinite();
+  }
+
+  /** The stream's current streamlet, activating a dormant stream when {@code activate}. */
+  private Promise<Outcome<Streamlet>> currentStreamlet(OpenedStream stream, boolean activate) {
+    if (!stream.streamlets().isEmpty()) {
+      return Promise.completed(env.scheduler(), Outcome.ok(last(stream.streamlets())));
+    }
+    if (!activate) {
+      return Promise.completed(env.scheduler(), Outcome.ok(null));
+    }
+    return catalog.activate(stream.streamId(), directory.channelIds(), c -> 0).map(o -> o.map(DataPlane::last));
+  }
+
+  private static Streamlet last(List<Streamlet> chain) {
+    // Migration (issue 6) makes chains longer; reads will then walk every link.
+    Invariants.check(chain.size() == 1, "streamlet chains of %d links are not served yet", chain.size());
+    return chain.get(chain.size() - 1);
+  }
+
+  // ---------------------------------------------------------------- append and tail
+
+  /** Appends one batch (S2-API §6.9, §7): an ack, a condition failure, or an error. */
+  public Promise<Outcome<AppendResult>> append(BasinName basin, StreamName stream, AppendInput input) {
+    return catalog.openStream(basin, stream, AutoCreate.ON_APPEND).flatMap(opened -> switch (opened) {
+      case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<OpenedStream> ok -> currentStreamlet(ok.value(), true).flatMap(current -> switch (current) {
+        case Outcome.Failed<Streamlet> f -> Promise.completed(env.scheduler(), pass(f));
+        case Outcome.Ok<Streamlet> sl -> appendTo(ok.value(), sl.value(), input);
+      });
+    });
+  }
+
+  private Promise<Outcome<AppendResult>> appendTo(OpenedStream stream, Streamlet sl, AppendInput input) {
+    AppendRequest.Builder request = AppendRequest.newBuilder().setStreamlet(ref(sl, stream));
+    for (AppendRecord r : input.batch().records()) {
+      request.addRecords(ChannelRpc.toProto(r));
+    }
+    if (input.matchSeqNum() != null) {
+      request.setMatchSeqNum(input.matchSeqNum());
+    }
+    if (input.fencingToken() != null) {
+      request.setFencingToken(input.fencingToken());
+    }
+    return callChannel(sl.channelId(), ChannelRpc.APPEND, request.build(), r -> r.hasError() && unavailable(r.getError()))
+        .handle((resp, failure) -> {
+          if (failure != null) {
+            return failedFrom(failure);
+          }
+          return switch (resp.getOutcomeCase()) {
+            case ACK -> Outcome.ok(new AppendAck(ChannelRpc.fromProto(resp.getAck().getStart()),
+                ChannelRpc.fromProto(resp.getAck().getEnd()), ChannelRpc.fromProto(resp.getAck().getTail())));
+            case SEQ_NUM_MISMATCH -> Outcome.ok(new AppendResult.SeqNumMismatch(resp.getSeqNumMismatch()));
+            case FENCING_TOKEN_MISMATCH -> Outcome.ok(new AppendResult.FencingTokenMismatch(resp.getFencingTokenMismatch()));
+            case ERROR -> failedFrom(resp.getError());
+            case OUTCOME_NOT_SET -> throw new IllegalStateException("append response without outcome");
+          };
+        });
+  }
+
+  /** The durable tail (S2-API §6.8). */
+  public Promise<Outcome<StreamPosition>> checkTail(BasinName basin, StreamName stream) {
+    return catalog.openStream(basin, stream, AutoCreate.ON_READ).flatMap(opened -> switch (opened) {
+      case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<OpenedStream> ok -> ok.value().streamlets().isEmpty()
+          ? Promise.completed(env.scheduler(), Outcome.ok(StreamPosition.ZERO))
+          : tailOf(ok.value(), last(ok.value().streamlets()));
+    });
+  }
+
+  private Promise<Outcome<StreamPosition>> tailOf(OpenedStream stream, Streamlet sl) {
+    TailRequest request = TailRequest.newBuilder().setStreamlet(ref(sl, stream)).build();
+    return callChannel(sl.channelId(), ChannelRpc.TAIL, request, r -> r.hasError() && unavailable(r.getError()))
+        .handle((resp, failure) -> {
+          if (failure != null) {
+            return failedFrom(failure);
+          }
+          return resp.hasTail() ? Outcome.ok(ChannelRpc.fromProto(resp.getTail())) : failedFrom(resp.getError());
+        });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * A unary read (S2-API §6.10, §8): catch-up from the resolved start to the tail within the
+   * unary caps; at the tail with {@code wait > 0}, the first live batch (long poll).
+   */
+  public Promise<Outcome<ReadResult>> read(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd requested) {
+    ReadEnd end = requested.forUnary();
+    return catalog.openStream(basin, stream, AutoCreate.ON_READ).flatMap(opened -> switch (opened) {
+      case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<OpenedStream> ok -> {
+        OpenedStream os = ok.value();
+        if (os.streamlets().isEmpty()) {
+          StartResolution start = ReadRules.resolveStart(from, clamp, StreamPosition.ZERO, end.mayFollow(), t -> OptionalLong.empty());
+          if (start instanceof StartResolution.Unsatisfiable u) {
+            yield Promise.completed(env.scheduler(), Outcome.ok(new ReadResult.Unsatisfiable(u.tail())));
+          }
+        }
+        yield currentStreamlet(os, end.mayFollow()).flatMap(current -> switch (current) {
+          case Outcome.Failed<Streamlet> f -> Promise.completed(env.scheduler(), pass(f));
+          case Outcome.Ok<Streamlet> sl -> sl.value() == null
+              ? Promise.completed(env.scheduler(), Outcome.ok(new ReadResult.Batch(List.of(), null)))
+              : readFrom(os, sl.value(), from, clamp, end);
+        });
+      }
+    });
+  }
+
+  private Promise<Outcome<ReadResult>> readFrom(OpenedStream os, Streamlet sl, ReadFrom from, boolean clamp, ReadEnd end) {
+    return tailOf(os, sl).flatMap(tailOutcome -> switch (tailOutcome) {
+      case Outcome.Failed<StreamPosition> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<StreamPosition> t -> {
+        StreamPosition tail = t.value();
+        Promise<OptionalLong> found = from instanceof ReadFrom.Timestamp ts && Long.compareUnsigned(ts.timestampMs(), tail.timestamp()) <= 0
+            ? firstAtOrAfter(os, sl, ts.timestampMs(), tail.seqNum())
+            : Promise.completed(env.scheduler(), OptionalLong.empty());
+        yield found.flatMap(seq -> {
+          StartResolution start = ReadRules.resolveStart(from, clamp, tail, end.mayFollow(), x -> seq);
+          if (start instanceof StartResolution.Unsatisfiable u) {
+            return Promise.completed(env.scheduler(), Outcome.ok(new ReadResult.Unsatisfiable(u.tail())));
+          }
+          long startSeq = ((StartResolution.Start) start).seqNum();
+          return catchUp(os, sl, startSeq, tail.seqNum(), ReadBudget.of(end), new ArrayList<>()).flatMap(caught -> switch (caught) {
+            case Outcome.Failed<CatchUp> f -> Promise.completed(env.scheduler(), pass(f));
+            case Outcome.Ok<CatchUp> c -> {
+              if (!c.value().records().isEmpty() || c.value().ended() || !end.mayFollow() || end.waitSecs() == null || end.waitSecs() == 0) {
+                yield Promise.completed(env.scheduler(), Outcome.ok(new ReadResult.Batch(c.value().records(), null)));
+              }
+              yield longPoll(os, sl, c.value().nextSeqNum(), c.value().budget(), end.waitSecs() * 1000);
+            }
+          });
+        });
+      }
+    });
+  }
+
+  /** What a catch-up produced: records, where the next one would be, the budget left, whether it ended. */
+  record CatchUp(List<SequencedRecord> records, long nextSeqNum, ReadBudget budget, boolean ended) {}
+
+  /** Reads {@code [seq, tailSeq)} within {@code budget}: from segments below what the channel holds, then from the channel. */
+  private Promise<Outcome<CatchUp>> catchUp(OpenedStream os, Streamlet sl, long seq, long tailSeq, ReadBudget budget, List<SequencedRecord> out) {
+    if (seq >= tailSeq || budget.exhausted()) {
+      return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, seq, budget, budget.exhausted())));
+    }
+    int want = (int) Math.min(Limits.READ_BATCH_RECORDS_MAX, tailSeq - seq);
+    ReadRequest request = ReadRequest.newBuilder().setStreamlet(ref(sl, os)).setStartSeqNum(seq)
+        .setRecordsMax(want).setBytesMax(Limits.READ_BATCH_METERED_BYTES_MAX).build();
+    return callChannel(sl.channelId(), ChannelRpc.READ, request, r -> r.hasError() && unavailable(r.getError()))
+        .flatMap(resp -> {
+          if (resp.hasError()) {
+            return Promise.completed(env.scheduler(), failedFrom(resp.getError()));
+          }
+          ReadResponse.Records got = resp.getRecords();
+          if (got.getRecordsCount() > 0) {
+            return continueWith(os, sl, decode(got.getRecordsList()), tailSeq, budget, out);
+          }
+          if (seq < got.getFirstHeldSeqNum()) {
+            return segmentRecords(sl, seq).flatMap(fromSegment -> switch (fromSegment) {
+              case Outcome.Failed<List<SequencedRecord>> f -> Promise.completed(env.scheduler(), pass(f));
+              case Outcome.Ok<List<SequencedRecord>> records -> continueWith(os, sl, records.value(), tailSeq, budget, out);
+            });
+          }
+          return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, seq, budget, false)));
+        }, this::failedFromPromise);
+  }
+
+  private <T> Promise<Outcome<T>> failedFromPromise(Throwable failure) {
+    return Promise.completed(env.scheduler(), failedFrom(failure));
+  }
+
+  private Promise<Outcome<CatchUp>> continueWith(OpenedStream os, Streamlet sl, List<SequencedRecord> records, long tailSeq,
+      ReadBudget budget, List<SequencedRecord> out) {
+    List<SequencedRecord> upToTail = new ArrayList<>();
+    for (SequencedRecord r : records) {
+      if (r.seqNum() < tailSeq) {
+        upToTail.add(r);
+      }
+    }
+    Invariants.check(!upToTail.isEmpty(), "a catch-up step made no progress");
+    ReadBudget.Taken taken = budget.take(upToTail);
+    out.addAll(taken.delivered());
+    long next = upToTail.get(0).seqNum() + taken.delivered().size();
+    if (taken.ended()) {
+      return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, next, taken.left(), true)));
+    }
+    return catchUp(os, sl, next, tailSeq, taken.left(), out);
+  }
+
+  /** Waits up to {@code waitMs} for records at {@code seq}; returns the first live batch within the budget. */
+  private Promise<Outcome<ReadResult>> longPoll(OpenedStream os, Streamlet sl, long seq, ReadBudget budget, long waitMs) {
+    ReadRequest request = ReadRequest.newBuilder().setStreamlet(ref(sl, os)).setStartSeqNum(seq)
+        .setRecordsMax(Limits.READ_BATCH_RECORDS_MAX).setBytesMax(Limits.READ_BATCH_METERED_BYTES_MAX)
+        .setWaitMs((int) Math.min(waitMs, Integer.MAX_VALUE)).build();
+    return callChannel(sl.channelId(), ChannelRpc.READ, request, r -> r.hasError() && unavailable(r.getError()))
+        .handle((resp, failure) -> {
+          if (failure != null) {
+            return failedFrom(failure);
+          }
+          if (resp.hasError()) {
+            return failedFrom(resp.getError());
+          }
+          List<SequencedRecord> live = decode(resp.getRecords().getRecordsList());
+          if (live.isEmpty()) {
+            return Outcome.ok(new ReadResult.Batch(List.of(), null));
+          }
+          return Outcome.ok(new ReadResult.Batch(budget.take(live).delivered(), ChannelRpc.fromProto(resp.getRecords().getTail())));
+        });
+  }
+
+  static List<SequencedRecord> decode(List<SequencedRecordProto> protos) {
+    List<SequencedRecord> out = new ArrayList<>(protos.size());
+    for (SequencedRecordProto p : protos) {
+      out.add(ChannelRpc.fromProto(p));
+    }
+    return out;
+  }
+
+  /** The records of the segment holding {@code seq}, from {@code seq} on. */
+  private Promise<Outcome<List<SequencedRecord>>> segmentRecords(Streamlet sl, long seq) {
+    ByteString from = MetaKey.segment(sl.streamletId(), seq + 1);
+    return env.metadataStore().scan(from, MetadataStore.prefixEnd(MetaKey.segmentsPrefix(sl.streamletId())), 1)
+        .flatMap(page -> {
+          if (page.entries().isEmpty()) {
+            return Promise.completed(env.scheduler(), failed(ErrorCode.STORAGE,
+                "no segment holds record " + seq + " of streamlet " + sl.streamletId(), false));
+          }
+          SegmentMeta meta = parseSegmentMeta(page.entries().get(0));
+          if (meta.getFirstSeqNum() > seq) {
+            // Below the first segment: trimmed or expired records; the read starts at what exists.
+            return segmentRecords(sl, meta.getFirstSeqNum());
+          }
+          return env.objectStore().get(ObjectKey.of(meta.getObjectKey())).map(got -> switch (got) {
+            case GetResult.Found f -> Outcome.ok(Segment.fromSeqNum(Segment.parse(f.data()).records(), seq));
+            default -> DataPlane.<List<SequencedRecord>>failed(ErrorCode.STORAGE, "segment " + meta.getObjectKey() + " is missing", false);
+          });
+        }, this::failedFromPromise);
+  }
+
+  private static SegmentMeta parseSegmentMeta(KeyValue kv) {
+    try {
+      return SegmentMeta.parseFrom(kv.value());
+    } catch (InvalidProtocolBufferException e) {
+      throw new Invariants.InvariantViolation("corrupt segment metadata: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The first seq num below {@code tailSeq} whose timestamp is at least {@code timestampMs}: the
+   * first segment whose last timestamp reaches it, else the records the channel holds.
+   */
+  private Promise<OptionalLong> firstAtOrAfter(OpenedStream os, Streamlet sl, long timestampMs, long tailSeq) {
+    return scanSegmentsForTimestamp(os, sl, timestampMs, tailSeq, MetaKey.segmentsPrefix(sl.streamletId()), 0);
+  }
+
+  private Promise<OptionalLong> scanSegmentsForTimestamp(OpenedStream os, Streamlet sl, long ts, long tailSeq, ByteString from, long segmentsEnd) {
+    ByteString end = MetadataStore.prefixEnd(MetaKey.segmentsPrefix(sl.streamletId()));
+    return env.metadataStore().scan(from, end, 100).flatMap(page -> {
+      long reached = segmentsEnd;
+      for (KeyValue kv : page.entries()) {
+        SegmentMeta meta = parseSegmentMeta(kv);
+        reached = meta.getFirstSeqNum() + meta.getRecordCount();
+        if (Long.compareUnsigned(meta.getLastTimestamp(), ts) >= 0) {
+          return env.objectStore().get(ObjectKey.of(meta.getObjectKey())).map(got -> {
+            if (got instanceof GetResult.Found f) {
+              List<SequencedRecord> records = Segment.fromTimestamp(Segment.parse(f.data()).records(), ts);
+              return records.isEmpty() ? OptionalLong.empty() : OptionalLong.of(records.get(0).seqNum());
+            }
+            return OptionalLong.empty();
+          });
+        }
+      }
+      if (page.more()) {
+        ByteString last = page.entries().get(page.entries().size() - 1).key();
+        return scanSegmentsForTimestamp(os, sl, ts, tailSeq, last.concat(ByteString.copyFrom(new byte[] {0})), reached);
+      }
+      return scanChannelForTimestamp(os, sl, ts, reached, tailSeq);
+    }, failure -> Promise.completed(env.scheduler(), OptionalLong.empty()));
+  }
+
+  private Promise<OptionalLong> scanChannelForTimestamp(OpenedStream os, Streamlet sl, long ts, long seq, long tailSeq) {
+    if (seq >= tailSeq) {
+      return Promise.completed(env.scheduler(), OptionalLong.empty());
+    }
+    ReadRequest request = ReadRequest.newBuilder().setStreamlet(ref(sl, os)).setStartSeqNum(seq)
+        .setRecordsMax(Limits.READ_BATCH_RECORDS_MAX).setBytesMax(Limits.READ_BATCH_METERED_BYTES_MAX).build();
+    return callChannel(sl.channelId(), ChannelRpc.READ, request, r -> r.hasError() && unavailable(r.getError()))
+        .flatMap(resp -> {
+          if (resp.hasError() || resp.getRecords().getRecordsCount() == 0) {
+            return Promise.completed(env.scheduler(), OptionalLong.empty());
+          }
+          for (SequencedRecordProto r : resp.getRecords().getRecordsList()) {
+            if (r.getSeqNum() < tailSeq && Long.compareUnsigned(r.getTimestamp(), ts) >= 0) {
+              return Promise.completed(env.scheduler(), OptionalLong.of(r.getSeqNum()));
+            }
+          }
+          List<SequencedRecordProto> got = resp.getRecords().getRecordsList();
+          return scanChannelForTimestamp(os, sl, ts, got.get(got.size() - 1).getSeqNum() + 1, tailSeq);
+        }, failure -> Promise.completed(env.scheduler(), OptionalLong.empty()));
+  }
+}

@@ -1,0 +1,70 @@
+package io.s2j.frontend;
+
+import io.s2j.channel.Channel;
+import io.s2j.channel.ChannelKnobs;
+import io.s2j.runtime.NodeId;
+import io.s2j.runtime.Promise;
+import io.s2j.runtime.sim.FaultProfile;
+import io.s2j.runtime.sim.LatencyModel;
+import io.s2j.runtime.sim.SimProcess;
+import io.s2j.runtime.sim.SimWorld;
+import io.s2j.runtime.sim.Simulator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A small simulated cell for data-path tests: one channel ({@code ch-1} on node {@code ch-1-a})
+ * and one frontend node running a {@link Catalog} and a {@link DataPlane}, fault-free.
+ */
+final class SimCell {
+  /** The frontend's two halves. */
+  record Frontend(Catalog catalog, DataPlane data) {}
+
+  final SimWorld world;
+  private final SimProcess frontendProcess;
+  private Frontend frontend;
+
+  SimCell(ChannelKnobs knobs) {
+    world = new SimWorld(7, FaultProfile.NONE);
+    world.bucket().setLatency(LatencyModel.S3_EXPRESS);
+    world.metadata().setLatency(LatencyModel.FAST);
+    world.addProcess("ch-1-a", env -> new Channel(env, "ch-1", knobs)).start();
+    ChannelDirectory directory = new ChannelDirectory(Map.of("ch-1", List.of(NodeId.of("ch-1-a"))));
+    frontendProcess = world.addProcess("fe-1", env -> {
+      Catalog catalog = new Catalog(env);
+      frontend = new Frontend(catalog, new DataPlane(env, catalog, directory));
+    });
+    frontendProcess.start();
+    world.simulator().runFor(Simulator.SECOND);
+  }
+
+  SimCell() {
+    this(ChannelKnobs.SMALL);
+  }
+
+  /** Starts {@code op} on the frontend now, without running the simulation. */
+  <T> Promise<T> start(Function<Frontend, Promise<T>> op) {
+    @SuppressWarnings("unchecked")
+    Promise<T>[] holder = new Promise[1];
+    world.simulator().runAs(frontendProcess.incarnation(), () -> holder[0] = op.apply(frontend));
+    return holder[0];
+  }
+
+  /** Runs {@code op} on the frontend and waits (in virtual time) for its result. */
+  <T> T run(Function<Frontend, Promise<T>> op) {
+    Promise<T> p = start(op);
+    Simulator sim = world.simulator();
+    sim.runUntil(p::isDone, sim.nowNanos() + 3600 * Simulator.SECOND);
+    if (sim.failure() != null) {
+      throw new AssertionError("simulation failed", sim.failure());
+    }
+    if (!p.isDone()) {
+      throw new AssertionError("not complete after an hour of virtual time");
+    }
+    if (p.failure() != null) {
+      throw new AssertionError("failed with a bug", p.failure());
+    }
+    return p.value();
+  }
+}
