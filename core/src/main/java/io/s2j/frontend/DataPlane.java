@@ -62,9 +62,16 @@ public final class DataPlane {
   static final int HOST_ROUNDS_MAX = 3;
   static final long HOST_ROUND_BACKOFF_NANOS = 100_000_000L;
 
+  static final long FOLLOW_POLL_MS = 5_000;
+  static final long HEARTBEAT_MIN_MS = 5_000;
+  static final long HEARTBEAT_MAX_MS = 15_000;
+
   private final Env env;
   private final Catalog catalog;
   private final ChannelDirectory directory;
+  /** One live subscription per followed streamlet, shared by every session at its tail. */
+  private final java.util.TreeMap<Long, Subscription> subscriptions = new java.util.TreeMap<>();
+  private long followPolls;
 
   public DataPlane(Env env, Catalog catalog, ChannelDirectory directory) {
     this.env = env;
@@ -87,6 +94,10 @@ public final class DataPlane {
       return failed(ErrorCode.UNAVAILABLE, io.getMessage(), io.indefinite());
     }
     throw new IllegalStateException("unexpected failure", failure);
+  }
+
+  private static Outcome.Failed<?> asFailed(Outcome<?> o) {
+    return (Outcome.Failed<?>) o;
   }
 
   private static <T, U> Outcome<U> pass(Outcome.Failed<T> f) {
@@ -426,5 +437,307 @@ public final class DataPlane {
           List<SequencedRecordProto> got = resp.getRecords().getRecordsList();
           return scanChannelForTimestamp(os, sl, ts, got.get(got.size() - 1).getSeqNum() + 1, tailSeq);
         }, failure -> Promise.completed(env.scheduler(), OptionalLong.empty()));
+  }
+
+  // ---------------------------------------------------------------- read sessions
+
+  /** Long polls issued by follow subscriptions so far (one per streamlet at a time, however many sessions follow). */
+  public long followPolls() {
+    return followPolls;
+  }
+
+  /** Opens a read session (S2-API §8.1); its events go to {@code sink}. */
+  public ReadSession openSession(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd end,
+      java.util.function.Consumer<ReadSession.Event> sink) {
+    Session session = new Session(end, sink);
+    catalog.openStream(basin, stream, AutoCreate.ON_READ).onComplete((opened, failure) -> {
+      if (failure != null) {
+        session.fail(asFailed(DataPlane.<Object>failedFrom(failure)));
+        return;
+      }
+      switch (opened) {
+        case Outcome.Failed<OpenedStream> f -> session.fail(f);
+        case Outcome.Ok<OpenedStream> ok -> session.start(ok.value(), from, clamp);
+      }
+    });
+    return session;
+  }
+
+  /** One session's state; everything runs on the frontend's executor. */
+  private final class Session implements ReadSession {
+    private final ReadEnd end;
+    private final java.util.function.Consumer<ReadSession.Event> sink;
+    private ReadBudget budget;
+    private OpenedStream stream;
+    private Streamlet streamlet;
+    private long seq;
+    private StreamPosition lastTail = StreamPosition.ZERO;
+    private boolean done;
+    private io.s2j.runtime.Cancellable heartbeat;
+    private io.s2j.runtime.Cancellable deadline;
+
+    Session(ReadEnd end, java.util.function.Consumer<ReadSession.Event> sink) {
+      this.end = end;
+      this.sink = sink;
+      this.budget = ReadBudget.of(end);
+    }
+
+    void emit(ReadSession.Event e) {
+      if (!done) {
+        sink.accept(e);
+      }
+    }
+
+    void finish(ReadSession.Event last) {
+      if (done) {
+        return;
+      }
+      emit(last);
+      done = true;
+      if (heartbeat != null) {
+        heartbeat.cancel();
+      }
+      if (deadline != null) {
+        deadline.cancel();
+      }
+      if (streamlet != null) {
+        Subscription sub = subscriptions.get(streamlet.streamletId());
+        if (sub != null) {
+          sub.listeners.remove(this);
+        }
+      }
+    }
+
+    void fail(Outcome.Failed<?> f) {
+      finish(new ReadSession.Failed(f.error(), f.indefinite()));
+    }
+
+    @Override
+    public void cancel() {
+      if (!done) {
+        finish(new ReadSession.End());
+      }
+    }
+
+    void start(OpenedStream os, ReadFrom from, boolean clamp) {
+      stream = os;
+      currentStreamlet(os, end.mayFollow()).onComplete((current, failure) -> {
+        if (done) {
+          return;
+        }
+        if (failure != null) {
+          fail(asFailed(DataPlane.<Object>failedFrom(failure)));
+          return;
+        }
+        switch (current) {
+          case Outcome.Failed<Streamlet> f -> fail(f);
+          case Outcome.Ok<Streamlet> ok -> {
+            if (ok.value() == null) {
+              // A dormant stream that may not follow: its tail is {0, 0}.
+              StartResolution r = ReadRules.resolveStart(from, clamp, StreamPosition.ZERO, end.mayFollow(), t -> OptionalLong.empty());
+              finish(r instanceof StartResolution.Unsatisfiable u ? new ReadSession.Unsatisfiable(u.tail()) : new ReadSession.End());
+              return;
+            }
+            streamlet = ok.value();
+            resolve(from, clamp);
+          }
+        }
+      });
+    }
+
+    private void resolve(ReadFrom from, boolean clamp) {
+      tailOf(stream, streamlet).onComplete((tailOutcome, failure) -> {
+        if (done) {
+          return;
+        }
+        if (failure != null || tailOutcome instanceof Outcome.Failed) {
+          fail(failure != null ? asFailed(DataPlane.<Object>failedFrom(failure)) : asFailed(tailOutcome));
+          return;
+        }
+        StreamPosition tail = tailOutcome.orThrow();
+        lastTail = tail;
+        Promise<OptionalLong> found = from instanceof ReadFrom.Timestamp ts && Long.compareUnsigned(ts.timestampMs(), tail.timestamp()) <= 0
+            ? firstAtOrAfter(stream, streamlet, ts.timestampMs(), tail.seqNum())
+            : Promise.completed(env.scheduler(), OptionalLong.empty());
+        found.onComplete((seqFound, lookupFailure) -> {
+          StartResolution start = ReadRules.resolveStart(from, clamp, tail, end.mayFollow(), x -> seqFound);
+          if (start instanceof StartResolution.Unsatisfiable u) {
+            finish(new ReadSession.Unsatisfiable(u.tail()));
+            return;
+          }
+          seq = ((StartResolution.Start) start).seqNum();
+          catchUpTo(tail.seqNum(), this::follow);
+        });
+      });
+    }
+
+    /** Delivers {@code [seq, tailSeq)} as catch-up batches, then runs {@code then} unless the session ended. */
+    private void catchUpTo(long tailSeq, Runnable then) {
+      catchUp(stream, streamlet, seq, tailSeq, budget, new ArrayList<>()).onComplete((caught, failure) -> {
+        if (done) {
+          return;
+        }
+        if (failure != null) {
+          fail(asFailed(DataPlane.<Object>failedFrom(failure)));
+          return;
+        }
+        switch (caught) {
+          case Outcome.Failed<CatchUp> f -> fail(f);
+          case Outcome.Ok<CatchUp> c -> {
+            for (List<SequencedRecord> batch : ReadRules.splitBatches(c.value().records())) {
+              emit(new ReadSession.Batch(batch, null));
+            }
+            if (!c.value().records().isEmpty()) {
+              rearmDeadline();
+            }
+            seq = c.value().nextSeqNum();
+            budget = c.value().budget();
+            if (c.value().ended() || budget.exhausted()) {
+              finish(new ReadSession.End());
+            } else {
+              then.run();
+            }
+          }
+        }
+      });
+    }
+
+    private void follow() {
+      if (!end.mayFollow() || (end.waitSecs() != null && end.waitSecs() == 0)) {
+        finish(new ReadSession.End());
+        return;
+      }
+      emit(new ReadSession.Heartbeat(lastTail));
+      rearmHeartbeat();
+      if (deadline == null) {
+        rearmDeadline();
+      }
+      subscribe();
+    }
+
+    private void subscribe() {
+      Subscription sub = subscriptions.get(streamlet.streamletId());
+      if (sub == null) {
+        sub = new Subscription(stream, streamlet, seq);
+        subscriptions.put(streamlet.streamletId(), sub);
+      }
+      if (seq < sub.nextSeq) {
+        // Behind the shared subscription: catch up on our own first, then join.
+        long target = sub.nextSeq;
+        catchUpTo(target, this::subscribe);
+        return;
+      }
+      sub.listeners.add(this);
+      sub.poll();
+    }
+
+    void rearmHeartbeat() {
+      if (heartbeat != null) {
+        heartbeat.cancel();
+      }
+      long ms = env.random().nextLong(HEARTBEAT_MIN_MS, HEARTBEAT_MAX_MS);
+      heartbeat = env.scheduler().schedule(ms * 1_000_000L, () -> {
+        emit(new ReadSession.Heartbeat(lastTail));
+        rearmHeartbeat();
+      });
+    }
+
+    void rearmDeadline() {
+      if (end.waitSecs() == null || done) {
+        return;
+      }
+      if (deadline != null) {
+        deadline.cancel();
+      }
+      deadline = env.scheduler().schedule(end.waitSecs() * 1_000_000_000L, () -> finish(new ReadSession.End()));
+    }
+
+    /** A live batch from the subscription: keeps what is new to this session and within its budget. */
+    void deliver(List<SequencedRecord> records, StreamPosition tail) {
+      lastTail = tail;
+      List<SequencedRecord> fresh = new ArrayList<>();
+      for (SequencedRecord r : records) {
+        if (r.seqNum() >= seq) {
+          fresh.add(r);
+        }
+      }
+      if (fresh.isEmpty()) {
+        return;
+      }
+      ReadBudget.Taken taken = budget.take(fresh);
+      budget = taken.left();
+      if (!taken.delivered().isEmpty()) {
+        emit(new ReadSession.Batch(taken.delivered(), tail));
+        seq = taken.delivered().get(taken.delivered().size() - 1).seqNum() + 1;
+        rearmHeartbeat();
+        rearmDeadline();
+      }
+      if (taken.ended() || budget.exhausted()) {
+        finish(new ReadSession.End());
+      }
+    }
+  }
+
+  /** The one long poll of a followed streamlet on this frontend, fanned out to every session at its tail. */
+  private final class Subscription {
+    final OpenedStream stream;
+    final Streamlet streamlet;
+    final List<Session> listeners = new ArrayList<>();
+    long nextSeq;
+    boolean polling;
+
+    Subscription(OpenedStream stream, Streamlet streamlet, long nextSeq) {
+      this.stream = stream;
+      this.streamlet = streamlet;
+      this.nextSeq = nextSeq;
+    }
+
+    void poll() {
+      if (polling) {
+        return;
+      }
+      if (listeners.isEmpty()) {
+        subscriptions.remove(streamlet.streamletId());
+        return;
+      }
+      polling = true;
+      followPolls++;
+      ReadRequest request = ReadRequest.newBuilder().setStreamlet(ref(streamlet, stream)).setStartSeqNum(nextSeq)
+          .setRecordsMax(Limits.READ_BATCH_RECORDS_MAX).setBytesMax(Limits.READ_BATCH_METERED_BYTES_MAX)
+          .setWaitMs((int) FOLLOW_POLL_MS).build();
+      callChannel(streamlet.channelId(), ChannelRpc.READ, request, r -> r.hasError() && unavailable(r.getError()))
+          .onComplete((resp, failure) -> {
+            polling = false;
+            Outcome.Failed<?> failed = failure != null ? asFailed(DataPlane.<Object>failedFrom(failure))
+                : resp.hasError() ? asFailed(DataPlane.<Object>failedFrom(resp.getError())) : null;
+            List<Session> now = new ArrayList<>(listeners);
+            if (failed != null) {
+              subscriptions.remove(streamlet.streamletId());
+              now.forEach(s -> s.fail(failed));
+              return;
+            }
+            ReadResponse.Records got = resp.getRecords();
+            StreamPosition tail = ChannelRpc.fromProto(got.getTail());
+            if (got.getRecordsCount() == 0 && nextSeq < got.getFirstHeldSeqNum()) {
+              // Fell below what the channel holds: every listener catches up from segments and rejoins.
+              subscriptions.remove(streamlet.streamletId());
+              listeners.clear();
+              now.forEach(s -> s.catchUpTo(tail.seqNum(), s::subscribe));
+              return;
+            }
+            List<SequencedRecord> records = decode(got.getRecordsList());
+            if (!records.isEmpty()) {
+              nextSeq = records.get(records.size() - 1).seqNum() + 1;
+            }
+            for (Session s : now) {
+              if (records.isEmpty()) {
+                s.lastTail = tail;
+              } else {
+                s.deliver(records, tail);
+              }
+            }
+            poll();
+          });
+    }
   }
 }

@@ -1,0 +1,38 @@
+package io.s2j.frontend;
+
+import io.s2j.api.S2Error;
+import io.s2j.record.SequencedRecord;
+import io.s2j.record.StreamPosition;
+import java.util.List;
+
+/**
+ * A read session (S2-API §8, §9): catch-up batches, then — if it may follow — heartbeats and live
+ * batches until a bound, {@code until}, the {@code wait} deadline, cancellation or an error ends
+ * it. Events go to the sink in order, on the frontend's executor.
+ */
+public interface ReadSession {
+  /** What a session emits. */
+  sealed interface Event {}
+
+  /** Records; {@code tail} is set for a live batch (the position right after it), null in catch-up. */
+  record Batch(List<SequencedRecord> records, StreamPosition tail) implements Event {
+    public Batch {
+      records = List.copyOf(records);
+    }
+  }
+
+  /** No records, the current durable tail: sent on entering follow mode and then every 5–15 s of idleness. */
+  record Heartbeat(StreamPosition tail) implements Event {}
+
+  /** The start is beyond the tail (HTTP 416), sent before anything else; the session is over. */
+  record Unsatisfiable(StreamPosition tail) implements Event {}
+
+  /** The session ended normally. */
+  record End() implements Event {}
+
+  /** The session failed; nothing follows. */
+  record Failed(S2Error error, boolean indefinite) implements Event {}
+
+  /** Stops the session; no event follows. */
+  void cancel();
+}
