@@ -43,6 +43,10 @@ final class SimCell {
     this(ChannelKnobs.SMALL);
   }
 
+  Frontend frontend() {
+    return frontend;
+  }
+
   /** Starts {@code op} on the frontend now, without running the simulation. */
   <T> Promise<T> start(Function<Frontend, Promise<T>> op) {
     @SuppressWarnings("unchecked")
