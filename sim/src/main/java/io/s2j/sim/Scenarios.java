@@ -10,7 +10,8 @@ public final class Scenarios {
   public static final String DEFAULT = "counter";
 
   public static List<Scenario> all() {
-    return List.of(CounterScenario.standard(), CounterScenario.busy(), new io.s2j.sim.channel.ChannelScenario(), io.s2j.sim.channel.ChannelScenario.takeover());
+    return List.of(CounterScenario.standard(), CounterScenario.busy(), new io.s2j.sim.channel.ChannelScenario(), io.s2j.sim.channel.ChannelScenario.takeover(),
+        new io.s2j.sim.cell.CellScenario());
   }
 
   /** The scenario called {@code name}; throws with the known names if there is none. */

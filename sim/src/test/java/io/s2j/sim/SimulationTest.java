@@ -29,11 +29,11 @@ class SimulationTest {
   }
 
   @Test
-  void channelSeedsPass() {
+  void channelAndCellSeedsPass() {
     if (!Seeds.property("seed", "").isEmpty() || !Seeds.property("scenario", "").isEmpty()) {
       return; // a replay of one seed runs only the scenario it names, in seedsPass
     }
-    for (String name : java.util.List.of("channel", "channel-takeover")) {
+    for (String name : java.util.List.of("channel", "channel-takeover", "cell")) {
       Scenario scenario = Scenarios.byName(name);
       for (long seed = 1; seed <= 30; seed++) {
         RunReport r = Runner.run(scenario, null, seed);

@@ -6,24 +6,24 @@ import java.util.Collections;
 import java.util.List;
 
 /** Every append attempt of a channel scenario run and how it ended (OK with its ack, FAIL, INFO). */
-final class AppendHistory {
-  enum Outcome {
+public final class AppendHistory {
+  public enum Outcome {
     PENDING,
     OK,
     FAIL,
     INFO
   }
 
-  static final class Attempt {
-    final String client;
-    final long streamlet;
-    final List<String> bodies;
-    final Long matchSeqNum;
-    final long invokeNanos;
-    long completeNanos = -1;
-    Outcome outcome = Outcome.PENDING;
-    AppendAckProto ack;
-    String detail = "";
+  public static final class Attempt {
+    public final String client;
+    public final long streamlet;
+    public final List<String> bodies;
+    public final Long matchSeqNum;
+    public final long invokeNanos;
+    public long completeNanos = -1;
+    public Outcome outcome = Outcome.PENDING;
+    public AppendAckProto ack;
+    public String detail = "";
 
     Attempt(String client, long streamlet, List<String> bodies, Long matchSeqNum, long invokeNanos) {
       this.client = client;
@@ -33,7 +33,7 @@ final class AppendHistory {
       this.invokeNanos = invokeNanos;
     }
 
-    Outcome outcome() {
+    public Outcome outcome() {
       return outcome == Outcome.PENDING ? Outcome.INFO : outcome;
     }
 
@@ -47,7 +47,7 @@ final class AppendHistory {
   }
 
   /** A successful read (or, with no records asked, a check of the tail). */
-  record Read(String client, long streamlet, long start, int recordsMax, List<String> bodies, long firstSeqNum,
+  public record Read(String client, long streamlet, long start, int recordsMax, List<String> bodies, long firstSeqNum,
       long tail, long firstHeld, long invokeNanos, long completeNanos) {
     @Override
     public String toString() {
@@ -59,22 +59,22 @@ final class AppendHistory {
   private final List<Attempt> attempts = new ArrayList<>();
   private final List<Read> reads = new ArrayList<>();
 
-  void read(String client, long streamlet, long start, int recordsMax, List<String> bodies, long firstSeqNum, long tail,
+  public void read(String client, long streamlet, long start, int recordsMax, List<String> bodies, long firstSeqNum, long tail,
       long firstHeld, long invokeNanos, long completeNanos) {
     reads.add(new Read(client, streamlet, start, recordsMax, List.copyOf(bodies), firstSeqNum, tail, firstHeld, invokeNanos, completeNanos));
   }
 
-  List<Read> reads() {
+  public List<Read> reads() {
     return Collections.unmodifiableList(reads);
   }
 
-  Attempt invoke(String client, long streamlet, List<String> bodies, Long matchSeqNum, long nowNanos) {
+  public Attempt invoke(String client, long streamlet, List<String> bodies, Long matchSeqNum, long nowNanos) {
     Attempt a = new Attempt(client, streamlet, bodies, matchSeqNum, nowNanos);
     attempts.add(a);
     return a;
   }
 
-  void complete(Attempt a, Outcome outcome, AppendAckProto ack, String detail, long nowNanos) {
+  public void complete(Attempt a, Outcome outcome, AppendAckProto ack, String detail, long nowNanos) {
     if (a.outcome != Outcome.PENDING) {
       throw new IllegalStateException("attempt completed twice: " + a);
     }
@@ -84,7 +84,7 @@ final class AppendHistory {
     a.completeNanos = nowNanos;
   }
 
-  List<Attempt> attempts() {
+  public List<Attempt> attempts() {
     return Collections.unmodifiableList(attempts);
   }
 }

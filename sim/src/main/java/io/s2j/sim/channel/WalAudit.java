@@ -16,10 +16,10 @@ import java.util.TreeMap;
  * at the first missing one, jump over the range a fence voids. What it returns is what the stream
  * durably holds, whatever any channel incarnation believed.
  */
-final class WalAudit {
+public final class WalAudit {
   private WalAudit() {}
 
-  static TreeMap<Long, List<SequencedRecord>> read(SimObjectStore bucket, String channelId, List<String> violations) {
+  public static TreeMap<Long, List<SequencedRecord>> read(SimObjectStore bucket, String channelId, List<String> violations) {
     String prefix = "wal/" + channelId + "/";
     TreeMap<Long, ByteString> chunks = new TreeMap<>();
     for (ObjectKey k : bucket.keys()) {

@@ -1,0 +1,205 @@
+package io.s2j.sim.cell;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.s2j.api.StreamName;
+import io.s2j.channel.Channel;
+import io.s2j.channel.ChannelKnobs;
+import io.s2j.frontend.Catalog;
+import io.s2j.frontend.ChannelDirectory;
+import io.s2j.frontend.DataPlane;
+import io.s2j.metadata.MetaKey;
+import io.s2j.metadata.proto.StreamMeta;
+import io.s2j.metadata.proto.StreamletMeta;
+import io.s2j.record.SequencedRecord;
+import io.s2j.runtime.NodeId;
+import io.s2j.runtime.RandomSource;
+import io.s2j.runtime.metadata.KeyValue;
+import io.s2j.runtime.sim.FaultPlan;
+import io.s2j.runtime.sim.FaultProfile;
+import io.s2j.runtime.sim.LatencyModel;
+import io.s2j.runtime.sim.SimProcess;
+import io.s2j.runtime.sim.SimWorld;
+import io.s2j.runtime.sim.Simulator;
+import io.s2j.sim.Scenario;
+import io.s2j.sim.channel.AppendHistory;
+import io.s2j.sim.channel.ChannelScenario;
+import io.s2j.sim.channel.WalAudit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A cell: 1–3 frontends (each running its clients' workload through the frontend's catalog and
+ * data path), two channels on one or two hosts each, the metadata store and a bucket, under swarm
+ * faults (frontend and channel crashes, partitions, store and metadata errors, clock skew). At the
+ * end every stream's log is audited from the bucket (through the streamlet the metadata assigned
+ * it) and the checks of the channel scenario are applied per stream: acknowledged appends at their
+ * positions, definite failures absent, no duplicates, real-time order, reads that match the log and
+ * are never stale, and liveness after healing.
+ */
+public final class CellScenario implements Scenario {
+  static final long LIVENESS_BOUND_NANOS = 30 * Simulator.SECOND;
+  static final long DRAIN_NANOS = 15 * Simulator.SECOND;
+
+  @Override
+  public String name() {
+    return "cell";
+  }
+
+  @Override
+  public List<String> bugs() {
+    return List.of();
+  }
+
+  @Override
+  public Scenario withBug(String bug) {
+    throw new IllegalArgumentException("the cell scenario has no planted bugs of its own; see the channel scenarios");
+  }
+
+  @Override
+  public Outcome run(long seed) {
+    RandomSource root = RandomSource.seeded(seed);
+    RandomSource draw = root.fork("scenario");
+    FaultProfile profile = FaultProfile.swarm(root.fork("fault-profile"));
+    SimWorld world = new SimWorld(seed, profile);
+    int frontendCount = 1 + draw.nextInt(3);
+    int streamCount = 1 + draw.nextInt(4);
+    boolean express = draw.chance(0.5);
+    long windowNanos = (10 + draw.nextInt(41)) * Simulator.SECOND;
+    if (express) {
+      world.bucket().setLatency(LatencyModel.S3_EXPRESS);
+    }
+    world.bucket().setRequestTimeoutNanos(2 * Simulator.SECOND);
+    world.metadata().setRequestTimeoutNanos(Simulator.SECOND);
+
+    Map<String, List<NodeId>> hosts = new TreeMap<>();
+    List<String> crashable = new ArrayList<>();
+    List<String> everyone = new ArrayList<>();
+    List<SimProcess> late = new ArrayList<>();
+    for (int c = 1; c <= 2; c++) {
+      String channelId = "ch-" + c;
+      List<NodeId> ids = new ArrayList<>();
+      int hostCount = draw.chance(0.5) ? 2 : 1;
+      for (int h = 0; h < hostCount; h++) {
+        String host = channelId + "-" + (char) ('a' + h);
+        SimProcess p = world.addProcess(host, env -> new Channel(env, channelId, ChannelKnobs.SMALL));
+        ids.add(p.id());
+        crashable.add(host);
+        everyone.add(host);
+        if (h > 0) {
+          late.add(p);
+        }
+      }
+      hosts.put(channelId, ids);
+    }
+    ChannelDirectory directory = new ChannelDirectory(hosts);
+    List<StreamName> streams = new ArrayList<>();
+    for (int i = 0; i < streamCount; i++) {
+      streams.add(new StreamName("stream-" + i));
+    }
+    AppendHistory history = new AppendHistory();
+    long[] stopIssuingAtNanos = {Long.MAX_VALUE};
+    List<String> clientNames = new ArrayList<>();
+    for (int f = 1; f <= frontendCount; f++) {
+      String n = "fe-" + f;
+      world.addProcess(n, env -> {
+        Catalog catalog = new Catalog(env);
+        DataPlane data = new DataPlane(env, catalog, directory);
+        clientNames.add(new CellClient(env, catalog, data, streams, history, stopIssuingAtNanos).name());
+      });
+      crashable.add(n);
+      everyone.add(n);
+    }
+    FaultPlan plan = FaultPlan.swarm(root.fork("fault-plan"), profile, crashable, everyone,
+        List.of(SimWorld.DEFAULT_BUCKET), windowNanos);
+    for (SimProcess p : world.processes()) {
+      if (!late.contains(p)) {
+        p.start();
+      }
+    }
+    Simulator sim = world.simulator();
+    for (SimProcess p : late) {
+      sim.after(draw.nextLong(0, windowNanos), () -> {
+        if (!p.up()) {
+          p.start();
+        }
+      });
+    }
+    plan.schedule(world);
+    sim.runFor(windowNanos);
+    world.healAll();
+    long healedAtNanos = sim.nowNanos();
+    stopIssuingAtNanos[0] = healedAtNanos + LIVENESS_BOUND_NANOS;
+    sim.runFor(LIVENESS_BOUND_NANOS + DRAIN_NANOS);
+
+    List<String> violations = new ArrayList<>();
+    if (sim.failure() == null) {
+      check(world, streams, history, healedAtNanos, frontendCount, violations);
+    }
+    long ok = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.OK).count();
+    String description = String.format(Locale.ROOT,
+        "appends=%d ok=%d reads=%d%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        history.attempts().size(), ok, history.reads().size(), frontendCount, streamCount, hosts,
+        express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
+    return new Outcome(world, violations, description);
+  }
+
+  private static void check(SimWorld world, List<StreamName> streams, AppendHistory history, long healedAtNanos,
+      int frontendCount, List<String> violations) {
+    // Which streamlet (and channel) holds each stream, from the metadata the catalog wrote.
+    Map<Long, String> channelOfKey = new TreeMap<>();
+    Map<String, TreeMap<Long, List<SequencedRecord>>> byKey = new LinkedHashMap<>();
+    Map<String, TreeMap<Long, List<SequencedRecord>>> audited = new TreeMap<>();
+    for (int i = 0; i < streams.size(); i++) {
+      long key = i + 1;
+      StreamletMeta streamlet = streamletOf(world, streams.get(i), violations);
+      String channel = streamlet == null ? "none" : streamlet.getChannelId();
+      channelOfKey.put(key, channel);
+      TreeMap<Long, List<SequencedRecord>> logs = byKey.computeIfAbsent(channel, c -> new TreeMap<>());
+      if (streamlet != null) {
+        TreeMap<Long, List<SequencedRecord>> log = audited.computeIfAbsent(channel, c -> WalAudit.read(world.bucket(), c, violations));
+        logs.put(key, log.getOrDefault(streamlet.getStreamletId(), List.of()));
+      }
+    }
+    List<String> perClient = new ArrayList<>();
+    ChannelScenario.check(history, byKey, channelOfKey, new TreeMap<>(), healedAtNanos, 0, perClient);
+    violations.addAll(perClient);
+    // Liveness per frontend: some client on it got an append acknowledged after healing.
+    for (int f = 1; f <= frontendCount; f++) {
+      String prefix = "fe-" + f + "#";
+      boolean progressed = history.attempts().stream().anyMatch(a -> a.client.startsWith(prefix)
+          && a.outcome() == AppendHistory.Outcome.OK && a.invokeNanos >= healedAtNanos
+          && a.completeNanos <= healedAtNanos + LIVENESS_BOUND_NANOS);
+      if (!progressed) {
+        violations.add("liveness: no append through fe-" + f + " was acknowledged within "
+            + LIVENESS_BOUND_NANOS / Simulator.SECOND + "s after faults healed");
+      }
+    }
+  }
+
+  private static StreamletMeta streamletOf(SimWorld world, StreamName stream, List<String> violations) {
+    var kv = world.metadata().peek(MetaKey.stream(CellClient.BASIN.value(), stream.value()));
+    if (kv.isEmpty()) {
+      return null;
+    }
+    try {
+      long streamId = StreamMeta.parseFrom(kv.get().value()).getStreamId();
+      StreamletMeta found = null;
+      for (KeyValue e : world.metadata().entries()) {
+        if (e.key().startsWith(MetaKey.streamletsPrefix(streamId))) {
+          if (found != null) {
+            violations.add(stream + " has more than one streamlet");
+          }
+          found = StreamletMeta.parseFrom(e.value());
+        }
+      }
+      return found;
+    } catch (InvalidProtocolBufferException e) {
+      violations.add("undecodable metadata for " + stream);
+      return null;
+    }
+  }
+}
