@@ -22,7 +22,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The timed read-session cases of S2-BEHAVIOUR-CASES.md (§4: 95, 102, 103; §5), in virtual time.
+ * The timed read-session cases of S2-BEHAVIOUR-CASES.md (§4: 95, 102, 103; §5: 116–129), in virtual time.
  * As the cases file suggests for HTTP, sub-second waits are scaled to seconds (wait is whole
  * seconds over HTTP); the ordering and the "ends exactly wait after the last delivery" rule stay.
  */
@@ -221,6 +221,95 @@ class ReadSessionCasesTest {
     append(rec("after-cutoff", 3000));
     runFor(10 * S);
     assertEquals(List.of("initial", "before-cutoff"), bodies());
+    assertTrue(ended());
+  }
+
+  @Test
+  void case117_aBurstAfterAHeartbeatArrivesInOrder() {
+    stream(StreamConfigSpec.EMPTY);
+    open(new ReadFrom.SeqNum(0), new ReadEnd(null, null, null, 20L));
+    runFor(2 * S);
+    assertTrue(events.get(0) instanceof ReadSession.Heartbeat, events.toString());
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      expected.add("b" + i);
+    }
+    for (String b : expected) {
+      append(rec(b));
+    }
+    runFor(60 * S);
+    assertEquals(expected, bodies());
+    assertTrue(ended());
+    long after = endedAt() - lastBatchAt();
+    assertTrue(after >= 20 * S && after <= 21 * S, "ended " + after / 1e9 + "s after the last batch");
+  }
+
+  @Test
+  void case119_bytesBoundAfterTheTail() {
+    stream(StreamConfigSpec.EMPTY);
+    append(rec("item-00"));
+    long m = rec("item-00").meteredBytes();
+    open(new ReadFrom.TailOffset(0), new ReadEnd(null, 3 * m, null, 30L));
+    runFor(2 * S);
+    for (int i = 1; i <= 50; i++) {
+      append(rec(String.format(java.util.Locale.ROOT, "item-%02d", i)));
+    }
+    runFor(10 * S);
+    assertEquals(List.of("item-01", "item-02", "item-03"), bodies());
+    assertTrue(ended());
+  }
+
+  @Test
+  void case121_liveFollowingResumesAfterABurst() {
+    stream(StreamConfigSpec.EMPTY);
+    open(new ReadFrom.SeqNum(0), new ReadEnd(null, null, null, 30L));
+    runFor(2 * S);
+    for (int i = 0; i < 50; i++) {
+      append(rec("b" + i));
+    }
+    runFor(S);
+    append(rec("live-after-lag"));
+    runFor(5 * S);
+    List<String> got = bodies();
+    assertEquals(51, got.size(), got.toString());
+    assertEquals("live-after-lag", got.get(50));
+  }
+
+  @Test
+  void case122_catchUpThenTwoLiveRecords() {
+    stream(StreamConfigSpec.EMPTY);
+    append(rec("record-0"), rec("record-1"), rec("record-2"));
+    open(new ReadFrom.SeqNum(0), new ReadEnd(null, null, null, 30L));
+    runFor(8 * S);
+    append(rec("live-1"));
+    runFor(2 * S);
+    append(rec("live-2"));
+    runFor(5 * S);
+    assertEquals(List.of("record-0", "record-1", "record-2", "live-1", "live-2"), bodies());
+  }
+
+  @Test
+  void case123_anUnboundedSessionKeepsFollowingThroughLongIdleness() {
+    stream(StreamConfigSpec.EMPTY);
+    append(rec("initial"));
+    open(new ReadFrom.SeqNum(0), ReadEnd.UNBOUNDED);
+    runFor(61 * S);
+    assertTrue(events.get(0) instanceof ReadSession.Batch, events.toString());
+    assertTrue(events.stream().skip(1).anyMatch(e -> e instanceof ReadSession.Heartbeat), events.toString());
+    append(rec("follow-1"));
+    runFor(5 * S);
+    assertEquals(List.of("initial", "follow-1"), bodies());
+    assertTrue(!ended());
+  }
+
+  @Test
+  void case125to126_aLiveBatchArrivesWholeAndInOrder() {
+    stream(StreamConfigSpec.EMPTY);
+    open(new ReadFrom.SeqNum(0), new ReadEnd(2L, null, null, 20L));
+    runFor(2 * S);
+    append(rec("follow-1"), rec("follow-2"));
+    runFor(5 * S);
+    assertEquals(List.of("follow-1", "follow-2"), bodies());
     assertTrue(ended());
   }
 
