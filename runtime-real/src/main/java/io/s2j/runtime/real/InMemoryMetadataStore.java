@@ -3,19 +3,14 @@ package io.s2j.runtime.real;
 import com.google.protobuf.ByteString;
 import io.s2j.runtime.Promise;
 import io.s2j.runtime.Scheduler;
-import io.s2j.runtime.metadata.Condition;
 import io.s2j.runtime.metadata.KeyValue;
+import io.s2j.runtime.metadata.MetadataState;
 import io.s2j.runtime.metadata.MetadataStore;
-import io.s2j.runtime.metadata.Mutation;
 import io.s2j.runtime.metadata.ScanPage;
 import io.s2j.runtime.metadata.Txn;
 import io.s2j.runtime.metadata.TxnResult;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
@@ -27,12 +22,8 @@ import java.util.function.Supplier;
  * the caller's executor.
  */
 public final class InMemoryMetadataStore {
-  private record Entry(ByteString value, long modRevision) {}
-
   private final Object lock = new Object();
-  private final TreeMap<ByteString, Entry> entries =
-      new TreeMap<>(ByteString.unsignedLexicographicalComparator());
-  private long revision;
+  private final MetadataState state = new MetadataState();
 
   /** This store as seen from the node whose executor is {@code scheduler}. */
   public MetadataStore view(Scheduler scheduler) {
@@ -65,60 +56,26 @@ public final class InMemoryMetadataStore {
   /** The current store revision: 0 until the first commit. */
   public long revision() {
     synchronized (lock) {
-      return revision;
+      return state.revision();
     }
   }
 
   Optional<KeyValue> get(ByteString key) {
     synchronized (lock) {
-      Entry e = entries.get(key);
-      return e == null ? Optional.empty() : Optional.of(new KeyValue(key, e.value(), e.modRevision()));
+      return state.get(key);
     }
   }
 
   ScanPage scan(ByteString startInclusive, ByteString endExclusive, int limit) {
     synchronized (lock) {
-      List<KeyValue> page = new ArrayList<>();
-      boolean more = false;
-      if (ByteString.unsignedLexicographicalComparator().compare(startInclusive, endExclusive) < 0) {
-        for (Map.Entry<ByteString, Entry> e : entries.subMap(startInclusive, true, endExclusive, false).entrySet()) {
-          if (page.size() == limit) {
-            more = true;
-            break;
-          }
-          page.add(new KeyValue(e.getKey(), e.getValue().value(), e.getValue().modRevision()));
-        }
-      }
-      return new ScanPage(page, more, revision);
+      return state.scan(startInclusive, endExclusive, limit);
     }
   }
 
   TxnResult commit(Txn txn) {
     synchronized (lock) {
-      List<Condition> conditions = txn.conditions();
-      for (int i = 0; i < conditions.size(); i++) {
-        if (!holds(conditions.get(i))) {
-          return new TxnResult.ConditionFailed(i);
-        }
-      }
-      long committed = ++revision;
-      for (Mutation m : txn.mutations()) {
-        switch (m) {
-          case Mutation.Put put -> entries.put(put.key(), new Entry(put.value(), committed));
-          case Mutation.Delete delete -> entries.remove(delete.key());
-        }
-      }
-      return new TxnResult.Committed(committed);
+      return state.commit(txn);
     }
-  }
-
-  private boolean holds(Condition c) {
-    Entry e = entries.get(c.key());
-    return switch (c) {
-      case Condition.Absent a -> e == null;
-      case Condition.RevisionIs r -> e != null && e.modRevision() == r.modRevision();
-      case Condition.ValueIs v -> e != null && e.value().equals(v.value());
-    };
   }
 
   private static <T> Promise<T> hop(Scheduler scheduler, Supplier<T> op) {

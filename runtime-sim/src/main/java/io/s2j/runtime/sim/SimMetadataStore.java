@@ -5,17 +5,14 @@ import io.s2j.runtime.Invariants;
 import io.s2j.runtime.IoFailure;
 import io.s2j.runtime.Promise;
 import io.s2j.runtime.RandomSource;
-import io.s2j.runtime.metadata.Condition;
 import io.s2j.runtime.metadata.KeyValue;
+import io.s2j.runtime.metadata.MetadataState;
 import io.s2j.runtime.metadata.MetadataStore;
-import io.s2j.runtime.metadata.Mutation;
 import io.s2j.runtime.metadata.ScanPage;
 import io.s2j.runtime.metadata.Txn;
 import io.s2j.runtime.metadata.TxnResult;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
@@ -29,10 +26,9 @@ import java.util.function.Supplier;
 public final class SimMetadataStore {
   private final SimWorld world;
   private final RandomSource random;
-  private final TreeMap<ByteString, KeyValue> data = new TreeMap<>(ByteString.unsignedLexicographicalComparator());
+  private final MetadataState state = new MetadataState();
   private LatencyModel latency = LatencyModel.METADATA;
   private long requestTimeoutNanos = 5 * Simulator.SECOND;
-  private long revision;
   private boolean unavailable;
 
   SimMetadataStore(SimWorld world, RandomSource random) {
@@ -58,17 +54,17 @@ public final class SimMetadataStore {
   }
 
   public long revision() {
-    return revision;
+    return state.revision();
   }
 
   /** The current value of {@code key}, read directly (for checks at the end of a run). */
   public Optional<KeyValue> peek(ByteString key) {
-    return Optional.ofNullable(data.get(key));
+    return state.get(key);
   }
 
   /** Every key and value, in key order (for checks at the end of a run). */
   public List<KeyValue> entries() {
-    return new ArrayList<>(data.values());
+    return state.entries();
   }
 
   MetadataStore client(SimProcess.Incarnation owner) {
@@ -103,45 +99,6 @@ public final class SimMetadataStore {
     return result;
   }
 
-  private boolean holds(Condition c) {
-    KeyValue kv = data.get(c.key());
-    return switch (c) {
-      case Condition.Absent a -> kv == null;
-      case Condition.RevisionIs r -> kv != null && kv.modRevision() == r.modRevision();
-      case Condition.ValueIs v -> kv != null && kv.value().equals(v.value());
-    };
-  }
-
-  private TxnResult applyTxn(Txn txn) {
-    List<Condition> conditions = txn.conditions();
-    for (int i = 0; i < conditions.size(); i++) {
-      if (!holds(conditions.get(i))) {
-        return new TxnResult.ConditionFailed(i);
-      }
-    }
-    revision++;
-    for (Mutation m : txn.mutations()) {
-      switch (m) {
-        case Mutation.Put p -> data.put(p.key(), new KeyValue(p.key(), p.value(), revision));
-        case Mutation.Delete d -> data.remove(d.key());
-      }
-    }
-    return new TxnResult.Committed(revision);
-  }
-
-  private ScanPage applyScan(ByteString start, ByteString end, int limit) {
-    List<KeyValue> page = new ArrayList<>();
-    boolean more = false;
-    for (KeyValue kv : data.subMap(start, true, end, false).values()) {
-      if (page.size() == limit) {
-        more = true;
-        break;
-      }
-      page.add(kv);
-    }
-    return new ScanPage(page, more, revision);
-  }
-
   /** One incarnation's view of the store. */
   private final class Client implements MetadataStore {
     private final SimProcess.Incarnation owner;
@@ -152,18 +109,18 @@ public final class SimMetadataStore {
 
     @Override
     public Promise<Optional<KeyValue>> get(ByteString key) {
-      return operation(owner, "get", () -> Optional.ofNullable(data.get(key)));
+      return operation(owner, "get", () -> state.get(key));
     }
 
     @Override
     public Promise<ScanPage> scan(ByteString startInclusive, ByteString endExclusive, int limit) {
       Invariants.check(limit >= 1 && limit <= SCAN_LIMIT_MAX, "scan limit %d out of range", limit);
-      return operation(owner, "scan", () -> applyScan(startInclusive, endExclusive, limit));
+      return operation(owner, "scan", () -> state.scan(startInclusive, endExclusive, limit));
     }
 
     @Override
     public Promise<TxnResult> commit(Txn txn) {
-      return operation(owner, "commit", () -> applyTxn(txn));
+      return operation(owner, "commit", () -> state.commit(txn));
     }
   }
 }
