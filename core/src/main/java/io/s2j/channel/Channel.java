@@ -88,6 +88,13 @@ public final class Channel {
   private long epoch;
   private long nextChunkSeq;
   private long fencedAtChunk = Long.MAX_VALUE;
+  /** Chunks below this are covered by segments (ChannelMeta.first_live_chunk as this incarnation knows it). */
+  private long firstLiveChunk;
+  /** The durable chain from {@link #firstLiveChunk}: what each chunk holds, for garbage collection. */
+  private final TreeMap<Long, WalChunk> wal = new TreeMap<>();
+  private boolean collectingWal;
+  /** Requests waiting while an unknown streamlet's state is read from its segment head. */
+  private final TreeMap<Long, List<Runnable>> loading = new TreeMap<>();
   private ChunkBuilder current;
   private List<Pending> currentPending = new ArrayList<>();
   private List<Chunk.Entry> currentEntries = new ArrayList<>();
@@ -106,6 +113,8 @@ public final class Channel {
     final long id;
     StreamState pending;
     StreamPosition durableTail;
+    String durableToken;
+    long durableTrim;
     ResolvedStreamConfig config = ResolvedStreamConfig.SYSTEM_DEFAULTS;
     StreamCipher cipher;
     int batchesNotDurable;
@@ -120,6 +129,24 @@ public final class Channel {
       this.id = id;
       this.pending = state;
       this.durableTail = state.tail();
+      this.durableToken = state.fencingToken();
+      this.durableTrim = state.trimPoint();
+    }
+  }
+
+  /**
+   * One durable chunk of the chain: the chunk number that follows it in the chain (past a fence's
+   * void range), and the end seq num of each streamlet batch in it.
+   */
+  private record WalChunk(long nextInChain, long[] streamletIds, long[] endSeqNums) {
+    static WalChunk of(long nextInChain, List<Chunk.Entry> entries) {
+      long[] ids = new long[entries.size()];
+      long[] ends = new long[entries.size()];
+      for (int i = 0; i < entries.size(); i++) {
+        ids[i] = entries.get(i).streamletId();
+        ends[i] = entries.get(i).nextSeqNum();
+      }
+      return new WalChunk(nextInChain, ids, ends);
     }
   }
 
@@ -227,6 +254,7 @@ public final class Channel {
           confirmEpoch(mine, attempt);
         } else if (result instanceof TxnResult.Committed) {
           epoch = mine.getEpoch();
+          firstLiveChunk = mine.getFirstLiveChunk();
           recover(mine.getFirstLiveChunk(), 0);
         } else {
           later(attempt, () -> takeOver(attempt + 1));
@@ -241,6 +269,7 @@ public final class Channel {
         later(attempt, () -> confirmEpoch(mine, attempt + 1));
       } else if (current.isPresent() && parseChannelMeta(current.get().value()).equals(mine)) {
         epoch = mine.getEpoch();
+        firstLiveChunk = mine.getFirstLiveChunk();
         recover(mine.getFirstLiveChunk(), 0);
       } else {
         later(attempt, () -> takeOver(attempt + 1));
@@ -296,18 +325,25 @@ public final class Channel {
         return;
       }
       if (!(result instanceof GetResult.Found f)) {
-        // Listed but gone: only garbage collection deletes chunks, and never live ones.
-        throw new Invariants.InvariantViolation("chunk " + seq + " of " + channelId + " vanished during recovery");
+        // Listed but gone: only a later incarnation's garbage collection deletes chunks, so one
+        // took over while this one was still replaying. Stand down.
+        standDown(seq);
+        return;
       }
       Chunk.Contents contents = parseChunk(f.data(), seq);
       if (contents.origin().writerEpoch() > epoch) {
         // A later incarnation already took over while this one was starting: stand down.
-        state = State.FENCED;
-        fencedAtChunk = seq;
+        standDown(seq);
         return;
       }
       replay(applyRecovered(contents), found, 0);
     });
+  }
+
+  /** A later incarnation took the channel over before this one started serving. */
+  private void standDown(long seq) {
+    state = State.FENCED;
+    fencedAtChunk = seq;
   }
 
   private Chunk.Contents parseChunk(ByteString bytes, long seq) {
@@ -327,8 +363,10 @@ public final class Channel {
     Invariants.check(origin.writerEpoch() < epoch, "recovered chunk %s of my own epoch %d before I wrote any", origin, epoch);
     if (origin.voidThroughChunkSeqNum() > 0) {
       Invariants.check(contents.entries().isEmpty(), "fence chunk with entries: %s", origin);
+      wal.put(origin.chunkSeqNum(), WalChunk.of(origin.voidThroughChunkSeqNum() + 1, List.of()));
       return origin.voidThroughChunkSeqNum() + 1;
     }
+    wal.put(origin.chunkSeqNum(), WalChunk.of(origin.chunkSeqNum() + 1, contents.entries()));
     for (Chunk.Entry e : contents.entries()) {
       Streamlet s = streamlets.get(e.streamletId());
       StreamPosition tail = new StreamPosition(e.nextSeqNum(), e.lastTimestamp());
@@ -343,6 +381,8 @@ public final class Channel {
         s.pending = new StreamState(tail, token, trim);
         s.durableTail = tail;
       }
+      s.durableToken = token;
+      s.durableTrim = trim;
       retain(s, e.records());
     }
     return origin.chunkSeqNum() + 1;
@@ -357,18 +397,43 @@ public final class Channel {
       if (failure != null) {
         later(attempt, () -> fence(seq, attempt + 1));
       } else if (result instanceof PutResult.Written) {
-        startServing(voidThrough + 1);
+        fenceLanded(seq, voidThrough, 0);
       } else {
         whoseChunk(key, seq, attempt, mine -> {
           if (mine) {
-            startServing(voidThrough + 1);
-          } else {
+            fenceLanded(seq, voidThrough, 0);
+          } else if (state != State.FENCED) {
             // Another writer's chunk landed at the gap meanwhile: keep replaying from it.
             TreeMap<Long, ObjectKey> found = new TreeMap<>();
             found.put(seq, key);
             listFrom(key, found, 0, () -> replay(seq, found, 0));
           }
         });
+      }
+    });
+  }
+
+  /**
+   * The fence is in place; serve if this incarnation still holds the epoch. The check matters when
+   * recovery was slow: a later incarnation may have taken over and garbage-collected the chunk
+   * numbers this one replayed, so that its fence landed on a freed number outside the live chain.
+   * Once the epoch is confirmed, no older incarnation can collect anything any more (its
+   * compare-and-set on the channel's metadata fails), and a newer one will find this fence.
+   */
+  private void fenceLanded(long seq, long voidThrough, int attempt) {
+    if (bug == PlantedBug.FENCE_WITHOUT_EPOCH_CHECK) {
+      wal.put(seq, WalChunk.of(voidThrough + 1, List.of()));
+      startServing(voidThrough + 1);
+      return;
+    }
+    env.metadataStore().get(MetaKey.channel(channelId)).onComplete((current, failure) -> {
+      if (failure != null) {
+        later(attempt, () -> fenceLanded(seq, voidThrough, attempt + 1));
+      } else if (current.isPresent() && parseChannelMeta(current.get().value()).getEpoch() == epoch) {
+        wal.put(seq, WalChunk.of(voidThrough + 1, List.of()));
+        startServing(voidThrough + 1);
+      } else {
+        standDown(seq);
       }
     });
   }
@@ -381,7 +446,9 @@ public final class Channel {
       } else if (result instanceof GetResult.Found f) {
         then.accept(parseChunk(f.data(), seq).origin().writerEpoch() == epoch);
       } else {
-        throw new Invariants.InvariantViolation("chunk " + seq + " refused a create but does not exist");
+        // Refused, then gone: deleted by a later incarnation's garbage collection (this one never
+        // deletes a chunk it has not released), so whoever held it, this incarnation is superseded.
+        then.accept(false);
       }
     });
   }
@@ -402,22 +469,62 @@ public final class Channel {
           writeSegment(s);
         }
       }
+      collectWal();
       scheduleSegmentTimer();
     });
   }
 
   // ---------------------------------------------------------------- appends
 
-  private Streamlet streamlet(StreamletRef ref) {
-    Streamlet s = streamlets.get(ref.getStreamletId());
-    if (s == null) {
-      StreamPosition start = ChannelRpc.fromProto(ref.getStart());
-      s = new Streamlet(ref.getStreamletId(), new StreamState(start, "", 0));
-      streamlets.put(s.id, s);
+  /**
+   * Runs {@code then} with the streamlet's state. A streamlet this incarnation has not seen (no
+   * batch of it in the live log) resumes from its segment head in metadata — where its earlier
+   * chunks went once garbage-collected — or, if it has none, from where the frontend says it starts.
+   * Requests arriving meanwhile wait, in order.
+   */
+  private void withStreamlet(StreamletRef ref, java.util.function.Consumer<Streamlet> then) {
+    long id = ref.getStreamletId();
+    Streamlet known = streamlets.get(id);
+    if (known != null) {
+      known.config = ConfigProtos.resolvedFromProto(ref.getConfig());
+      known.cipher = ref.getCipher() == StreamCipherProto.STREAM_CIPHER_UNSPECIFIED ? null : ConfigProtos.fromProto(ref.getCipher());
+      then.accept(known);
+      return;
     }
-    s.config = ConfigProtos.resolvedFromProto(ref.getConfig());
-    s.cipher = ref.getCipher() == StreamCipherProto.STREAM_CIPHER_UNSPECIFIED ? null : ConfigProtos.fromProto(ref.getCipher());
-    return s;
+    List<Runnable> waiting = loading.get(id);
+    boolean first = waiting == null;
+    if (first) {
+      waiting = new ArrayList<>();
+      loading.put(id, waiting);
+    }
+    waiting.add(() -> withStreamlet(ref, then));
+    if (first) {
+      loadStreamlet(ref, 0);
+    }
+  }
+
+  private void loadStreamlet(StreamletRef ref, int attempt) {
+    long id = ref.getStreamletId();
+    env.metadataStore().get(MetaKey.segmentHead(id)).onComplete((head, failure) -> {
+      if (failure != null) {
+        later(attempt, () -> loadStreamlet(ref, attempt + 1));
+        return;
+      }
+      if (!streamlets.containsKey(id)) {
+        Streamlet s;
+        if (head.isPresent()) {
+          SegmentHeadMeta h = parseHeadMeta(head.get().value());
+          s = new Streamlet(id, new StreamState(new StreamPosition(h.getNextSeqNum(), h.getTailTimestamp()),
+              h.getFencingToken(), h.getTrimPoint()));
+          s.segmentedUpTo = h.getNextSeqNum();
+        } else {
+          s = new Streamlet(id, new StreamState(ChannelRpc.fromProto(ref.getStart()), "", 0));
+        }
+        streamlets.put(id, s);
+      }
+      List<Runnable> waiting = loading.remove(id);
+      waiting.forEach(Runnable::run);
+    });
   }
 
   static AppendResponse error(ErrorCode code, String message, boolean indefinite) {
@@ -453,16 +560,22 @@ public final class Channel {
     AppendInput input = new AppendInput(batch,
         request.hasMatchSeqNum() ? request.getMatchSeqNum() : null,
         request.hasFencingToken() ? request.getFencingToken() : null);
-    Streamlet s = streamlet(request.getStreamlet());
-    AppendStep step = s.pending.append(input, s.config, s.cipher, env.clock().wallMillis());
-    switch (step) {
-      case AppendStep.Sequenced sequenced -> accept(s, sequenced, response, batch.meteredBytes());
-      case AppendResult.SeqNumMismatch m -> hold(s, response, AppendResponse.newBuilder().setSeqNumMismatch(m.nextSeqNum()).build());
-      case AppendResult.FencingTokenMismatch f ->
-          hold(s, response, AppendResponse.newBuilder().setFencingTokenMismatch(f.currentToken()).build());
-      case AppendResult.SeqNumLimitExceeded x -> hold(s, response, error(ErrorCode.INVALID, x.toError().message(), false));
-      case AppendResult.Failed f -> response.complete(error(f.error().code(), f.error().message(), false));
-    }
+    long meteredBytes = batch.meteredBytes();
+    withStreamlet(request.getStreamlet(), s -> {
+      if (state != State.SERVING) {
+        response.complete(error(ErrorCode.UNAVAILABLE, "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false));
+        return;
+      }
+      AppendStep step = s.pending.append(input, s.config, s.cipher, env.clock().wallMillis());
+      switch (step) {
+        case AppendStep.Sequenced sequenced -> accept(s, sequenced, response, meteredBytes);
+        case AppendResult.SeqNumMismatch m -> hold(s, response, AppendResponse.newBuilder().setSeqNumMismatch(m.nextSeqNum()).build());
+        case AppendResult.FencingTokenMismatch f ->
+            hold(s, response, AppendResponse.newBuilder().setFencingTokenMismatch(f.currentToken()).build());
+        case AppendResult.SeqNumLimitExceeded x -> hold(s, response, error(ErrorCode.INVALID, x.toError().message(), false));
+        case AppendResult.Failed f -> response.complete(error(f.error().code(), f.error().message(), false));
+      }
+    });
     return response;
   }
 
@@ -584,12 +697,19 @@ public final class Channel {
 
   /** Makes a durable chunk's batches visible, then acknowledges them (S2-API §7.6: tail after the chunk). */
   private void release(InFlight chunk) {
+    wal.put(chunk.seq, WalChunk.of(chunk.seq + 1, chunk.entries));
     List<Streamlet> touched = new ArrayList<>();
     for (Chunk.Entry e : chunk.entries) {
       Streamlet s = streamlets.get(e.streamletId());
       Invariants.check(s.durableTail.seqNum() == e.firstSeqNum(), "streamlet %d: durable tail %d, entry at %d",
           s.id, s.durableTail.seqNum(), e.firstSeqNum());
       s.durableTail = new StreamPosition(e.nextSeqNum(), e.lastTimestamp());
+      if (e.fencingToken() != null) {
+        s.durableToken = e.fencingToken();
+      }
+      if (e.trimPoint() != null) {
+        s.durableTrim = e.trimPoint();
+      }
       s.batchesNotDurable--;
       retain(s, e.records());
       touched.add(s);
@@ -742,6 +862,8 @@ public final class Channel {
       long first = head.map(kv -> parseHead(kv.value())).orElse(0L);
       segmented(s, first);
       long end = s.durableTail.seqNum();
+      SegmentHeadMeta newHead = SegmentHeadMeta.newBuilder().setNextSeqNum(end).setTailTimestamp(s.durableTail.timestamp())
+          .setFencingToken(s.durableToken).setTrimPoint(s.durableTrim).build();
       SequencedRecord oldest = s.retained.peekFirst();
       if (first >= end) {
         s.segmentWriting = false;
@@ -776,7 +898,7 @@ public final class Channel {
           txn.ifAbsent(headKey);
         }
         txn.put(MetaKey.segment(s.id, end), meta.toByteString())
-            .put(headKey, SegmentHeadMeta.newBuilder().setNextSeqNum(end).build().toByteString());
+            .put(headKey, newHead.toByteString());
         env.metadataStore().commit(txn.build()).onComplete((committed, commitFailure) -> {
           s.segmentWriting = false;
           if (commitFailure == null && committed instanceof TxnResult.Committed) {
@@ -788,11 +910,118 @@ public final class Channel {
   }
 
   private static long parseHead(ByteString bytes) {
+    return parseHeadMeta(bytes).getNextSeqNum();
+  }
+
+  private static SegmentHeadMeta parseHeadMeta(ByteString bytes) {
     try {
-      return SegmentHeadMeta.parseFrom(bytes).getNextSeqNum();
+      return SegmentHeadMeta.parseFrom(bytes);
     } catch (InvalidProtocolBufferException e) {
       throw new Invariants.InvariantViolation("corrupt segment head: " + e.getMessage());
     }
+  }
+
+  // ---------------------------------------------------------------- WAL garbage collection
+
+  /**
+   * Advances {@code first_live_chunk} past the chunks whose every batch is in segments, with a
+   * compare-and-set on the channel's metadata that also proves this incarnation still holds the
+   * epoch (a take-over changes the key, so at most one of a take-over and a collection succeeds),
+   * then deletes those chunks (and any void garbage among them). Recovery starts from there.
+   */
+  private void collectWal() {
+    if (collectingWal || state != State.SERVING) {
+      return;
+    }
+    long newFirst = firstLiveChunk;
+    for (WalChunk c : wal.values()) {
+      if (!covered(c)) {
+        break;
+      }
+      newFirst = c.nextInChain();
+    }
+    if (newFirst <= firstLiveChunk) {
+      return;
+    }
+    long target = newFirst;
+    collectingWal = true;
+    ByteString key = MetaKey.channel(channelId);
+    env.metadataStore().get(key).onComplete((current, failure) -> {
+      if (failure != null || current.isEmpty() || parseChannelMeta(current.get().value()).getEpoch() != epoch) {
+        collectingWal = false;
+        return;
+      }
+      ChannelMeta meta = parseChannelMeta(current.get().value());
+      if (meta.getFirstLiveChunk() >= target) {
+        collectingWal = false;
+        return;
+      }
+      Txn txn = Txn.builder().ifRevision(key, current.get().modRevision())
+          .put(key, meta.toBuilder().setFirstLiveChunk(target).build().toByteString()).build();
+      env.metadataStore().commit(txn).onComplete((result, commitFailure) -> {
+        if (commitFailure != null || !(result instanceof TxnResult.Committed)) {
+          collectingWal = false;
+          return;
+        }
+        long oldFirst = firstLiveChunk;
+        java.util.TreeSet<Long> fences = new java.util.TreeSet<>();
+        wal.headMap(target).forEach((seq, c) -> {
+          if (c.nextInChain() != seq + 1) {
+            fences.add(seq);
+          }
+        });
+        firstLiveChunk = target;
+        wal.headMap(target).clear();
+        deleteChunks(oldFirst, target, fences, oldFirst == 0 ? null : chunkKey(channelId, oldFirst - 1));
+      });
+    });
+  }
+
+  private boolean covered(WalChunk c) {
+    for (int i = 0; i < c.streamletIds().length; i++) {
+      Streamlet s = streamlets.get(c.streamletIds()[i]);
+      if (s == null || s.segmentedUpTo < c.endSeqNums()[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Deletes the chunks numbered {@code [from, to)} — data chunks and void garbage — except fences,
+   * which stay forever: a zombie whose next write is a fenced number must find it taken, or it would
+   * write there, see its own chunk, and acknowledge records no reader will ever find.
+   */
+  private void deleteChunks(long from, long to, java.util.TreeSet<Long> fences, ObjectKey after) {
+    String prefix = walPrefix(channelId);
+    env.objectStore().list(prefix, after, 1000).onComplete((page, failure) -> {
+      if (failure != null) {
+        collectingWal = false;
+        return;
+      }
+      List<ObjectKey> doomed = new ArrayList<>();
+      boolean reachedLive = false;
+      for (ObjectSummary o : page.objects()) {
+        long seq = Long.parseLong(o.key().value().substring(prefix.length()));
+        if (seq >= to) {
+          reachedLive = true;
+          break;
+        }
+        if (seq >= from && (!fences.contains(seq) || bug == PlantedBug.GC_DELETES_FENCES)) {
+          doomed.add(o.key());
+        }
+      }
+      List<Promise<io.s2j.runtime.Done>> deletes = new ArrayList<>();
+      doomed.forEach(k -> deletes.add(env.objectStore().delete(k)));
+      boolean more = !reachedLive && page.truncated();
+      Promise.all(env.scheduler(), deletes).onComplete((done, deleteFailure) -> {
+        if (deleteFailure == null && more) {
+          deleteChunks(from, to, fences, page.objects().get(page.objects().size() - 1).key());
+        } else {
+          collectingWal = false;
+        }
+      });
+    });
   }
 
   // ---------------------------------------------------------------- reads
@@ -803,8 +1032,7 @@ public final class Channel {
       response.complete(readUnavailable());
       return response;
     }
-    Streamlet s = streamlet(request.getStreamlet());
-    barrier(owner -> {
+    withStreamlet(request.getStreamlet(), s -> barrier(owner -> {
       if (!owner) {
         response.complete(readUnavailable());
       } else if (request.getStartSeqNum() >= s.durableTail.seqNum() && request.getWaitMs() > 0
@@ -818,7 +1046,7 @@ public final class Channel {
       } else {
         response.complete(read(s, request));
       }
-    });
+    }));
     return response;
   }
 
@@ -867,10 +1095,9 @@ public final class Channel {
       response.complete(TailResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE,
           "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false)).build());
     } else {
-      Streamlet s = streamlet(request.getStreamlet());
-      barrier(owner -> response.complete(owner
+      withStreamlet(request.getStreamlet(), s -> barrier(owner -> response.complete(owner
           ? TailResponse.newBuilder().setTail(ChannelRpc.toProto(s.durableTail)).build()
-          : TailResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE, "channel " + channelId + " was taken over", false)).build()));
+          : TailResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE, "channel " + channelId + " was taken over", false)).build())));
     }
     return response;
   }

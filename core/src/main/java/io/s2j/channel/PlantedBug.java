@@ -13,5 +13,9 @@ public enum PlantedBug {
   /** A refused create is taken as "my earlier attempt landed" without reading whose chunk it is. */
   TRUST_REFUSED_CREATE,
   /** Reads and tail checks answer from memory without proving the incarnation still owns the log. */
-  READ_WITHOUT_BARRIER
+  READ_WITHOUT_BARRIER,
+  /** Garbage collection deletes fence chunks too (found by the sweep when GC was first written). */
+  GC_DELETES_FENCES,
+  /** A fence that landed is trusted without confirming the epoch (found by the sweep likewise). */
+  FENCE_WITHOUT_EPOCH_CHECK
 }

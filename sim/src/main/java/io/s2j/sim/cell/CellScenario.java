@@ -151,17 +151,26 @@ public final class CellScenario implements Scenario {
       int frontendCount, List<String> violations) {
     // Which streamlet (and channel) holds each stream, from the metadata the catalog wrote.
     Map<Long, String> channelOfKey = new TreeMap<>();
-    Map<String, TreeMap<Long, List<SequencedRecord>>> byKey = new LinkedHashMap<>();
-    Map<String, TreeMap<Long, List<SequencedRecord>>> audited = new TreeMap<>();
+    Map<Long, StreamletMeta> streamletOfKey = new TreeMap<>();
+    Map<String, List<Long>> streamletsOfChannel = new TreeMap<>();
     for (int i = 0; i < streams.size(); i++) {
       long key = i + 1;
       StreamletMeta streamlet = streamletOf(world, streams.get(i), violations);
       String channel = streamlet == null ? "none" : streamlet.getChannelId();
       channelOfKey.put(key, channel);
-      TreeMap<Long, List<SequencedRecord>> logs = byKey.computeIfAbsent(channel, c -> new TreeMap<>());
       if (streamlet != null) {
-        TreeMap<Long, List<SequencedRecord>> log = audited.computeIfAbsent(channel, c -> WalAudit.read(world.bucket(), c, violations));
-        logs.put(key, log.getOrDefault(streamlet.getStreamletId(), List.of()));
+        streamletOfKey.put(key, streamlet);
+        streamletsOfChannel.computeIfAbsent(channel, c -> new ArrayList<>()).add(streamlet.getStreamletId());
+      }
+    }
+    Map<String, TreeMap<Long, List<SequencedRecord>>> audited = new TreeMap<>();
+    streamletsOfChannel.forEach((channel, ids) -> audited.put(channel, WalAudit.read(world, channel, ids, violations)));
+    Map<String, TreeMap<Long, List<SequencedRecord>>> byKey = new LinkedHashMap<>();
+    for (Map.Entry<Long, String> e : channelOfKey.entrySet()) {
+      TreeMap<Long, List<SequencedRecord>> logs = byKey.computeIfAbsent(e.getValue(), c -> new TreeMap<>());
+      StreamletMeta streamlet = streamletOfKey.get(e.getKey());
+      if (streamlet != null) {
+        logs.put(e.getKey(), audited.get(e.getValue()).getOrDefault(streamlet.getStreamletId(), List.of()));
       }
     }
     List<String> perClient = new ArrayList<>();

@@ -166,7 +166,14 @@ public final class ChannelScenario implements Scenario {
     if (sim.failure() == null) {
       Map<String, TreeMap<Long, List<SequencedRecord>>> logs = new TreeMap<>();
       for (int c = 1; c <= channelCount; c++) {
-        logs.put("ch-" + c, WalAudit.read(world.bucket(), "ch-" + c, violations));
+        String channelId = "ch-" + c;
+        List<Long> mine = new ArrayList<>();
+        channelOf.forEach((sid, ch) -> {
+          if (ch.equals(channelId)) {
+            mine.add(sid);
+          }
+        });
+        logs.put(channelId, WalAudit.read(world, channelId, mine, violations));
       }
       check(history, logs, channelOf, latest, healedAtNanos, clientCount, violations);
       checkSegments(world, logs, channelOf, violations);

@@ -1,34 +1,54 @@
 package io.s2j.sim.channel;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.s2j.format.Chunk;
 import io.s2j.format.CorruptData;
+import io.s2j.format.Segment;
+import io.s2j.metadata.MetaKey;
+import io.s2j.metadata.proto.ChannelMeta;
+import io.s2j.metadata.proto.SegmentMeta;
 import io.s2j.record.SequencedRecord;
+import io.s2j.runtime.metadata.KeyValue;
 import io.s2j.runtime.objectstore.ObjectKey;
-import io.s2j.runtime.sim.SimObjectStore;
+import io.s2j.runtime.sim.SimWorld;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * Reads a channel's write-ahead log straight from the simulated bucket, with the chain rule of
- * docs/design.md written out again independently of the channel: walk chunk numbers from 0, stop
- * at the first missing one, jump over the range a fence voids. What it returns is what the stream
- * durably holds, whatever any channel incarnation believed.
+ * Reads what a channel's streamlets durably hold straight from the simulated bucket and metadata,
+ * with the rules of docs/design.md written out again independently of the channel: segments (in
+ * metadata) from seq 0, then the write-ahead log walked from {@code first_live_chunk}, stopping at
+ * the first missing chunk and jumping over the range a fence voids. Where segments and log overlap
+ * they must agree. What it returns is what each stream durably holds, whatever any channel
+ * incarnation believed.
  */
 public final class WalAudit {
   private WalAudit() {}
 
-  public static TreeMap<Long, List<SequencedRecord>> read(SimObjectStore bucket, String channelId, List<String> violations) {
-    String prefix = "wal/" + channelId + "/";
-    TreeMap<Long, ByteString> chunks = new TreeMap<>();
-    for (ObjectKey k : bucket.keys()) {
-      if (k.value().startsWith(prefix)) {
-        chunks.put(Long.parseLong(k.value().substring(prefix.length())), bucket.peek(k));
+  public static TreeMap<Long, List<SequencedRecord>> read(
+      SimWorld world, String channelId, Collection<Long> streamletIds, List<String> violations) {
+    long first = 0;
+    var meta = world.metadata().peek(MetaKey.channel(channelId));
+    if (meta.isPresent()) {
+      try {
+        first = ChannelMeta.parseFrom(meta.get().value()).getFirstLiveChunk();
+      } catch (InvalidProtocolBufferException e) {
+        violations.add(channelId + ": undecodable channel metadata");
       }
     }
-    TreeMap<Long, List<SequencedRecord>> streams = new TreeMap<>();
-    long seq = 0;
+    String prefix = "wal/" + channelId + "/";
+    TreeMap<Long, ByteString> chunks = new TreeMap<>();
+    for (ObjectKey k : world.bucket().keys()) {
+      if (k.value().startsWith(prefix)) {
+        chunks.put(Long.parseLong(k.value().substring(prefix.length())), world.bucket().peek(k));
+      }
+    }
+    TreeMap<Long, List<SequencedRecord>> wal = new TreeMap<>();
+    long seq = first;
     long maxEpoch = 0;
     while (chunks.containsKey(seq)) {
       Chunk.Contents c;
@@ -43,20 +63,77 @@ public final class WalAudit {
             + " follows epoch " + maxEpoch + " inside the chain");
       }
       maxEpoch = Math.max(maxEpoch, c.origin().writerEpoch());
-      if (c.origin().voidThroughChunkSeqNum() > 0) {
+      if (c.origin().isFence()) {
         seq = c.origin().voidThroughChunkSeqNum() + 1;
         continue;
       }
       for (Chunk.Entry e : c.entries()) {
-        List<SequencedRecord> records = streams.computeIfAbsent(e.streamletId(), k -> new ArrayList<>());
-        if (e.firstSeqNum() != records.size()) {
+        List<SequencedRecord> records = wal.computeIfAbsent(e.streamletId(), k -> new ArrayList<>());
+        long expected = records.isEmpty() ? e.firstSeqNum() : records.get(records.size() - 1).seqNum() + 1;
+        if (e.firstSeqNum() != expected) {
           violations.add(channelId + ": streamlet " + e.streamletId() + " entry at seq " + e.firstSeqNum()
-              + " in chunk " + seq + " but the chain holds " + records.size() + " records");
+              + " in chunk " + seq + " but the chain is at " + expected);
         }
         records.addAll(e.records());
       }
       seq++;
     }
-    return streams;
+    TreeSet<Long> ids = new TreeSet<>(streamletIds);
+    ids.addAll(wal.keySet());
+    TreeMap<Long, List<SequencedRecord>> logs = new TreeMap<>();
+    for (long id : ids) {
+      List<SequencedRecord> log = segments(world, id, violations);
+      List<SequencedRecord> tail = wal.getOrDefault(id, List.of());
+      if (!tail.isEmpty()) {
+        long w0 = tail.get(0).seqNum();
+        if (w0 > log.size()) {
+          violations.add(channelId + ": streamlet " + id + " has records " + log.size() + ".." + w0
+              + " neither in segments nor in the live log");
+        }
+        for (SequencedRecord r : tail) {
+          if (r.seqNum() < log.size()) {
+            if (!log.get((int) r.seqNum()).equals(r)) {
+              violations.add(channelId + ": streamlet " + id + " seq " + r.seqNum() + " differs between segment and log");
+            }
+          } else if (r.seqNum() == log.size()) {
+            log.add(r);
+          }
+        }
+      }
+      logs.put(id, log);
+    }
+    return logs;
+  }
+
+  /** A streamlet's records from its segments, which must tile it from 0. */
+  private static List<SequencedRecord> segments(SimWorld world, long streamletId, List<String> violations) {
+    List<SequencedRecord> out = new ArrayList<>();
+    ByteString prefix = MetaKey.segmentsPrefix(streamletId);
+    for (KeyValue kv : world.metadata().entries()) {
+      if (!kv.key().startsWith(prefix)) {
+        continue;
+      }
+      try {
+        SegmentMeta meta = SegmentMeta.parseFrom(kv.value());
+        if (meta.getFirstSeqNum() != out.size()) {
+          violations.add("streamlet " + streamletId + ": segment starts at " + meta.getFirstSeqNum() + ", expected " + out.size());
+          return out;
+        }
+        ByteString bytes = world.bucket().peek(ObjectKey.of(meta.getObjectKey()));
+        if (bytes == null) {
+          violations.add("segment object " + meta.getObjectKey() + " recorded in metadata is missing");
+          return out;
+        }
+        List<SequencedRecord> records = Segment.parse(bytes).records();
+        if (records.size() != meta.getRecordCount()) {
+          violations.add("segment " + meta.getObjectKey() + " holds " + records.size() + " records, metadata says " + meta.getRecordCount());
+        }
+        out.addAll(records);
+      } catch (InvalidProtocolBufferException | CorruptData e) {
+        violations.add("streamlet " + streamletId + ": unreadable segment: " + e.getMessage());
+        return out;
+      }
+    }
+    return out;
   }
 }
