@@ -255,6 +255,30 @@ class DataPlaneCasesTest {
   }
 
   @Test
+  void case055to057_aDeletedStreamRefusesTailAppendAndRead() {
+    stream();
+    ack(rec("one"));
+    cell.run(f -> f.catalog().deleteStream(BASIN, STREAM)).orThrow();
+    assertEquals(ErrorCode.STREAM_DELETION_PENDING, code(cell.run(f -> f.data().checkTail(BASIN, STREAM))));
+    assertEquals(ErrorCode.STREAM_DELETION_PENDING, code(append(null, null, rec("two"))));
+    assertEquals(ErrorCode.STREAM_DELETION_PENDING,
+        code(cell.run(f -> f.data().read(BASIN, STREAM, new ReadFrom.SeqNum(0), false, ReadEnd.UNBOUNDED))));
+  }
+
+  @Test
+  void case047_reconfigurationReachesTheNextAppend() {
+    stream();
+    ack(rec("one"));
+    cell.run(f -> f.catalog().reconfigureStream(BASIN, STREAM, new io.s2j.api.StreamReconfiguration(
+        io.s2j.api.Patch.keep(), io.s2j.api.Patch.keep(),
+        io.s2j.api.Patch.set(new io.s2j.api.StreamReconfiguration.Timestamping(
+            io.s2j.api.Patch.set(TimestampingMode.CLIENT_REQUIRE), io.s2j.api.Patch.keep())),
+        io.s2j.api.Patch.keep()))).orThrow();
+    assertEquals(1, cell.run(f -> f.data().checkTail(BASIN, STREAM)).orThrow().seqNum());
+    assertEquals(ErrorCode.INVALID, code(append(null, null, rec("no timestamp"))));
+  }
+
+  @Test
   void oldRecordsAreReadFromSegmentsOnceTheChannelNoLongerHoldsThem() {
     stream();
     List<String> expected = new ArrayList<>();
