@@ -60,11 +60,44 @@ public final class Catalog {
   private final Env env;
   private final MetadataStore store;
   private final RandomSource random;
+  private final long streamCacheTtlNanos;
 
+  /** A catalog whose frontend does not cache stream lookups. */
   public Catalog(Env env) {
+    this(env, 0);
+  }
+
+  /**
+   * A catalog for a frontend whose data path caches stream lookups for up to {@code
+   * streamCacheTtlNanos}: every change such a cached lookup could contradict (stream reconfigure,
+   * ensure, delete; basin delete) completes only that long after it committed, so that no frontend
+   * acts on the old state once the change has been acknowledged.
+   */
+  public Catalog(Env env, long streamCacheTtlNanos) {
     this.env = env;
     this.store = env.metadataStore();
     this.random = env.random().fork("frontend/catalog");
+    this.streamCacheTtlNanos = streamCacheTtlNanos;
+  }
+
+  public long streamCacheTtlNanos() {
+    return streamCacheTtlNanos;
+  }
+
+  /** Completes with {@code change}'s outcome once every cached lookup older than it has expired. */
+  private <T> Promise<Outcome<T>> outlivingCaches(Promise<Outcome<T>> change) {
+    if (streamCacheTtlNanos == 0) {
+      return change;
+    }
+    Promise<Outcome<T>> later = env.promise();
+    change.onComplete((outcome, failure) -> env.scheduler().schedule(streamCacheTtlNanos, () -> {
+      if (failure != null) {
+        later.fail(failure);
+      } else {
+        later.complete(outcome);
+      }
+    }));
+    return later;
   }
 
   // ---------------------------------------------------------------- basins
@@ -153,6 +186,10 @@ public final class Catalog {
    * Deleting its streams and finally the basin itself is background work (bgtask).
    */
   public Promise<Outcome<Done>> deleteBasin(BasinName basin) {
+    return outlivingCaches(deleteBasinNow(basin));
+  }
+
+  private Promise<Outcome<Done>> deleteBasinNow(BasinName basin) {
     ByteString key = MetaKey.basin(basin.value());
     return readModifyWrite("delete basin", () -> store.get(key).map(current -> {
       if (current.isEmpty()) {
@@ -260,6 +297,10 @@ public final class Catalog {
    * resolved against the basin's current defaults; cipher and creation key are kept.
    */
   public Promise<Outcome<Provisioned<StreamInfo>>> ensureStream(BasinName basin, StreamName stream, StreamConfigSpec config) {
+    return outlivingCaches(ensureStreamNow(basin, stream, config));
+  }
+
+  private Promise<Outcome<Provisioned<StreamInfo>>> ensureStreamNow(BasinName basin, StreamName stream, StreamConfigSpec config) {
     if (config.validate() instanceof Checked.Invalid<StreamConfigSpec> invalid) {
       return done(Outcome.failed(S2Error.invalid(invalid.message())));
     }
@@ -302,6 +343,10 @@ public final class Catalog {
    * again against the basin's current defaults. The basin is checked first.
    */
   public Promise<Outcome<ResolvedStreamConfig>> reconfigureStream(BasinName basin, StreamName stream, StreamReconfiguration patch) {
+    return outlivingCaches(reconfigureStreamNow(basin, stream, patch));
+  }
+
+  private Promise<Outcome<ResolvedStreamConfig>> reconfigureStreamNow(BasinName basin, StreamName stream, StreamReconfiguration patch) {
     String problem = patch.problem();
     if (problem != null) {
       return done(Outcome.failed(S2Error.invalid(problem)));
@@ -345,6 +390,10 @@ public final class Catalog {
    * removing its records and metadata is background work (bgtask).
    */
   public Promise<Outcome<Done>> deleteStream(BasinName basin, StreamName stream) {
+    return outlivingCaches(deleteStreamNow(basin, stream));
+  }
+
+  private Promise<Outcome<Done>> deleteStreamNow(BasinName basin, StreamName stream) {
     ByteString key = MetaKey.stream(basin.value(), stream.value());
     return readModifyWrite("delete stream", () -> store.get(key).map(current -> {
       if (current.isEmpty()) {

@@ -69,6 +69,12 @@ public final class DataPlane {
   private final Env env;
   private final Catalog catalog;
   private final ChannelDirectory directory;
+  /** Stream lookups kept for {@link Catalog#streamCacheTtlNanos()} (active streams only). */
+  private final java.util.TreeMap<String, CachedStream> streamCache = new java.util.TreeMap<>();
+  static final int STREAM_CACHE_ENTRIES_MAX = 100_000;
+
+  private record CachedStream(OpenedStream stream, long fetchedAtNanos) {}
+
   /** One live subscription per followed streamlet, shared by every session at its tail. */
   private final java.util.TreeMap<Long, Subscription> subscriptions = new java.util.TreeMap<>();
   private long followPolls;
@@ -158,11 +164,39 @@ public final class DataPlane {
     return chain.get(chain.size() - 1);
   }
 
+  /**
+   * The stream's lookup, from the cache while fresh. An entry expires {@code ttl} after its lookup
+   * began, and the catalog acknowledges a change only {@code ttl} after committing it, so an entry
+   * never outlives an acknowledged change (docs/design.md, "The stream cache"). Only active streams
+   * (with a streamlet) are cached; errors never are.
+   */
+  private Promise<Outcome<OpenedStream>> open(BasinName basin, StreamName stream, AutoCreate autoCreate) {
+    long ttl = catalog.streamCacheTtlNanos();
+    if (ttl == 0) {
+      return catalog.openStream(basin, stream, autoCreate);
+    }
+    String key = basin.value() + "\u0000" + stream.value();
+    long now = env.clock().nowNanos();
+    CachedStream cached = streamCache.get(key);
+    if (cached != null && now - cached.fetchedAtNanos() < ttl) {
+      return Promise.completed(env.scheduler(), Outcome.ok(cached.stream()));
+    }
+    return catalog.openStream(basin, stream, autoCreate).map(o -> {
+      if (o instanceof Outcome.Ok<OpenedStream> ok && !ok.value().streamlets().isEmpty()) {
+        if (streamCache.size() >= STREAM_CACHE_ENTRIES_MAX && !streamCache.containsKey(key)) {
+          streamCache.pollFirstEntry();
+        }
+        streamCache.put(key, new CachedStream(ok.value(), now));
+      }
+      return o;
+    });
+  }
+
   // ---------------------------------------------------------------- append and tail
 
   /** Appends one batch (S2-API §6.9, §7): an ack, a condition failure, or an error. */
   public Promise<Outcome<AppendResult>> append(BasinName basin, StreamName stream, AppendInput input) {
-    return catalog.openStream(basin, stream, AutoCreate.ON_APPEND).flatMap(opened -> switch (opened) {
+    return open(basin, stream, AutoCreate.ON_APPEND).flatMap(opened -> switch (opened) {
       case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
       case Outcome.Ok<OpenedStream> ok -> currentStreamlet(ok.value(), true).flatMap(current -> switch (current) {
         case Outcome.Failed<Streamlet> f -> Promise.completed(env.scheduler(), pass(f));
@@ -200,7 +234,7 @@ public final class DataPlane {
 
   /** The durable tail (S2-API §6.8). */
   public Promise<Outcome<StreamPosition>> checkTail(BasinName basin, StreamName stream) {
-    return catalog.openStream(basin, stream, AutoCreate.ON_READ).flatMap(opened -> switch (opened) {
+    return open(basin, stream, AutoCreate.ON_READ).flatMap(opened -> switch (opened) {
       case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
       case Outcome.Ok<OpenedStream> ok -> ok.value().streamlets().isEmpty()
           ? Promise.completed(env.scheduler(), Outcome.ok(StreamPosition.ZERO))
@@ -227,7 +261,7 @@ public final class DataPlane {
    */
   public Promise<Outcome<ReadResult>> read(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd requested) {
     ReadEnd end = requested.forUnary();
-    return catalog.openStream(basin, stream, AutoCreate.ON_READ).flatMap(opened -> switch (opened) {
+    return open(basin, stream, AutoCreate.ON_READ).flatMap(opened -> switch (opened) {
       case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
       case Outcome.Ok<OpenedStream> ok -> {
         OpenedStream os = ok.value();
@@ -450,7 +484,7 @@ public final class DataPlane {
   public ReadSession openSession(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd end,
       java.util.function.Consumer<ReadSession.Event> sink) {
     Session session = new Session(end, sink);
-    catalog.openStream(basin, stream, AutoCreate.ON_READ).onComplete((opened, failure) -> {
+    open(basin, stream, AutoCreate.ON_READ).onComplete((opened, failure) -> {
       if (failure != null) {
         session.fail(asFailed(DataPlane.<Object>failedFrom(failure)));
         return;

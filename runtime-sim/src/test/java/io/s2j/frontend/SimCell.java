@@ -15,7 +15,8 @@ import java.util.function.Function;
 
 /**
  * A small simulated cell for data-path tests: one channel ({@code ch-1} on node {@code ch-1-a})
- * and one frontend node running a {@link Catalog} and a {@link DataPlane}, fault-free.
+ * and one frontend node running a {@link Catalog} and a {@link DataPlane} with a 1 s stream cache,
+ * fault-free.
  */
 final class SimCell {
   /** The frontend's two halves. */
@@ -32,7 +33,7 @@ final class SimCell {
     world.addProcess("ch-1-a", env -> new Channel(env, "ch-1", knobs)).start();
     ChannelDirectory directory = new ChannelDirectory(Map.of("ch-1", List.of(NodeId.of("ch-1-a"))));
     frontendProcess = world.addProcess("fe-1", env -> {
-      Catalog catalog = new Catalog(env);
+      Catalog catalog = new Catalog(env, Simulator.SECOND);
       frontend = new Frontend(catalog, new DataPlane(env, catalog, directory));
     });
     frontendProcess.start();

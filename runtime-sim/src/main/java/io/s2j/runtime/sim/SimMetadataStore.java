@@ -30,6 +30,7 @@ public final class SimMetadataStore {
   private LatencyModel latency = LatencyModel.METADATA;
   private long requestTimeoutNanos = 5 * Simulator.SECOND;
   private boolean unavailable;
+  private long operations;
 
   SimMetadataStore(SimWorld world, RandomSource random) {
     this.world = world;
@@ -57,6 +58,11 @@ public final class SimMetadataStore {
     return state.revision();
   }
 
+  /** Requests the store has received (including refused ones). */
+  public long operations() {
+    return operations;
+  }
+
   /** The current value of {@code key}, read directly (for checks at the end of a run). */
   public Optional<KeyValue> peek(ByteString key) {
     return state.get(key);
@@ -75,6 +81,7 @@ public final class SimMetadataStore {
     Simulator sim = world.simulator();
     Promise<T> result = Promise.create(owner.scheduler());
     long now = sim.nowNanos();
+    operations++;
     FaultProfile f = world.faults();
     if (unavailable || random.chance(f.metaUnavailableRate())) {
       sim.schedule(now + latency.sampleNanos(random, 0), owner, EventKind.META_RESPOND,

@@ -43,6 +43,7 @@ import java.util.TreeMap;
 public final class CellScenario implements Scenario {
   static final long LIVENESS_BOUND_NANOS = 30 * Simulator.SECOND;
   static final long DRAIN_NANOS = 15 * Simulator.SECOND;
+  static final long STREAM_CACHE_TTL_NANOS = Simulator.SECOND;
 
   @Override
   public String name() {
@@ -106,7 +107,7 @@ public final class CellScenario implements Scenario {
     for (int f = 1; f <= frontendCount; f++) {
       String n = "fe-" + f;
       world.addProcess(n, env -> {
-        Catalog catalog = new Catalog(env);
+        Catalog catalog = new Catalog(env, STREAM_CACHE_TTL_NANOS);
         DataPlane data = new DataPlane(env, catalog, directory);
         clientNames.add(new CellClient(env, catalog, data, streams, history, stopIssuingAtNanos).name());
       });
@@ -141,8 +142,8 @@ public final class CellScenario implements Scenario {
     }
     long ok = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.OK).count();
     String description = String.format(Locale.ROOT,
-        "appends=%d ok=%d reads=%d%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
-        history.attempts().size(), ok, history.reads().size(), frontendCount, streamCount, hosts,
+        "appends=%d ok=%d reads=%d metadata_ops=%d%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        history.attempts().size(), ok, history.reads().size(), world.metadata().operations(), frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     return new Outcome(world, violations, description);
   }
