@@ -40,6 +40,7 @@ import io.s2j.runtime.Promise;
 import io.s2j.runtime.RpcMethod;
 import io.s2j.runtime.metadata.KeyValue;
 import io.s2j.runtime.metadata.MetadataStore;
+import io.s2j.runtime.objectstore.ByteRange;
 import io.s2j.runtime.objectstore.GetResult;
 import io.s2j.runtime.objectstore.ObjectKey;
 import java.util.ArrayList;
@@ -75,6 +76,10 @@ public final class DataPlane {
 
   private record CachedStream(OpenedStream stream, long fetchedAtNanos) {}
 
+  /** Block indexes of segments read so far (segments are immutable, so entries never go stale). */
+  private final java.util.TreeMap<ObjectKey, List<Segment.BlockRow>> segmentIndexes = new java.util.TreeMap<>();
+  static final int SEGMENT_INDEXES_MAX = 4096;
+
   /** One live subscription per followed streamlet, shared by every session at its tail. */
   private final java.util.TreeMap<Long, Subscription> subscriptions = new java.util.TreeMap<>();
   private long followPolls;
@@ -98,6 +103,10 @@ public final class DataPlane {
   private static <T> Outcome<T> failedFrom(Throwable failure) {
     if (failure instanceof IoFailure io) {
       return failed(ErrorCode.UNAVAILABLE, io.getMessage(), io.indefinite());
+    }
+    if (failure instanceof io.s2j.format.CorruptData corrupt) {
+      // A checksum caught damaged bytes: refuse to serve them (S2's `storage` error).
+      return failed(ErrorCode.STORAGE, "corrupt stored data: " + corrupt.getMessage(), false);
     }
     throw new IllegalStateException("unexpected failure", failure);
   }
@@ -404,11 +413,52 @@ public final class DataPlane {
             // Below the first segment: trimmed or expired records; the read starts at what exists.
             return segmentRecords(sl, meta.getFirstSeqNum());
           }
-          return env.objectStore().get(ObjectKey.of(meta.getObjectKey())).map(got -> switch (got) {
-            case GetResult.Found f -> Outcome.ok(Segment.fromSeqNum(Segment.parse(f.data()).records(), seq));
-            default -> DataPlane.<List<SequencedRecord>>failed(ErrorCode.STORAGE, "segment " + meta.getObjectKey() + " is missing", false);
-          });
+          return blockRecords(meta, seq);
         }, this::failedFromPromise);
+  }
+
+  /**
+   * The records of the block of a segment holding {@code seq}, from {@code seq} on: the segment's
+   * block index (footer, then index, by byte range; cached, since segments never change) and then
+   * that one block by byte range, each piece checked by its own checksum.
+   */
+  private Promise<Outcome<List<SequencedRecord>>> blockRecords(SegmentMeta meta, long seq) {
+    ObjectKey key = ObjectKey.of(meta.getObjectKey());
+    return segmentIndex(key, meta.getObjectBytes()).flatMap(index -> switch (index) {
+      case Outcome.Failed<List<Segment.BlockRow>> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<List<Segment.BlockRow>> ok -> {
+        Segment.BlockRow row = ok.value().get(Segment.blockForSeqNum(ok.value(), seq));
+        yield env.objectStore().get(key, row.range()).map(got -> switch (got) {
+          case GetResult.Found f -> Outcome.ok(Segment.fromSeqNum(Segment.readBlock(f.data(), row), seq));
+          default -> DataPlane.<List<SequencedRecord>>failed(ErrorCode.STORAGE, "segment " + key + " is missing", false);
+        });
+      }
+    }, this::failedFromPromise);
+  }
+
+  private Promise<Outcome<List<Segment.BlockRow>>> segmentIndex(ObjectKey key, long objectBytes) {
+    List<Segment.BlockRow> cached = segmentIndexes.get(key);
+    if (cached != null) {
+      return Promise.completed(env.scheduler(), Outcome.ok(cached));
+    }
+    ByteRange footerRange = ByteRange.of(objectBytes - Segment.FOOTER_BYTES, Segment.FOOTER_BYTES);
+    return env.objectStore().get(key, footerRange).flatMap(tail -> {
+      if (!(tail instanceof GetResult.Found f)) {
+        return Promise.completed(env.scheduler(), DataPlane.<List<Segment.BlockRow>>failed(ErrorCode.STORAGE, "segment " + key + " is missing", false));
+      }
+      io.s2j.format.Footer footer = Segment.readFooter(f.data());
+      return env.objectStore().get(key, footer.indexRange()).map(got -> {
+        if (!(got instanceof GetResult.Found idx)) {
+          return DataPlane.<List<Segment.BlockRow>>failed(ErrorCode.STORAGE, "segment " + key + " is missing", false);
+        }
+        List<Segment.BlockRow> index = Segment.readIndex(idx.data(), footer);
+        if (segmentIndexes.size() >= SEGMENT_INDEXES_MAX) {
+          segmentIndexes.pollFirstEntry();
+        }
+        segmentIndexes.put(key, index);
+        return Outcome.ok(index);
+      });
+    });
   }
 
   private static SegmentMeta parseSegmentMeta(KeyValue kv) {
