@@ -399,8 +399,8 @@ public final class Channel {
       } else if (result instanceof PutResult.Written) {
         fenceLanded(seq, voidThrough, 0);
       } else {
-        whoseChunk(key, seq, attempt, mine -> {
-          if (mine) {
+        whoseChunk(key, seq, attempt, owner -> {
+          if (owner == Owner.MINE) {
             fenceLanded(seq, voidThrough, 0);
           } else if (state != State.FENCED) {
             // Another writer's chunk landed at the gap meanwhile: keep replaying from it.
@@ -438,17 +438,29 @@ public final class Channel {
     });
   }
 
-  /** Reads chunk {@code seq} and tells whether this incarnation wrote it. */
-  private void whoseChunk(ObjectKey key, long seq, int attempt, java.util.function.Consumer<Boolean> then) {
+  /** Who holds a chunk number whose create was refused. */
+  private enum Owner {
+    /** This incarnation: an earlier attempt landed. */
+    MINE,
+    /** Another writer: this incarnation is fenced. */
+    OTHER,
+    /**
+     * Nobody any more: a later incarnation recovered the chunk and garbage-collected it (this one
+     * never deletes a chunk it has not released), so this one is superseded — and cannot tell
+     * whether the chunk was its own, so its batches may or may not be in the stream.
+     */
+    GONE
+  }
+
+  /** Reads chunk {@code seq} and tells who wrote it. */
+  private void whoseChunk(ObjectKey key, long seq, int attempt, java.util.function.Consumer<Owner> then) {
     env.objectStore().get(key).onComplete((result, failure) -> {
       if (failure != null) {
         later(attempt, () -> whoseChunk(key, seq, attempt + 1, then));
       } else if (result instanceof GetResult.Found f) {
-        then.accept(parseChunk(f.data(), seq).origin().writerEpoch() == epoch);
+        then.accept(parseChunk(f.data(), seq).origin().writerEpoch() == epoch ? Owner.MINE : Owner.OTHER);
       } else {
-        // Refused, then gone: deleted by a later incarnation's garbage collection (this one never
-        // deletes a chunk it has not released), so whoever held it, this incarnation is superseded.
-        then.accept(false);
+        then.accept(Owner.GONE);
       }
     });
   }
@@ -668,14 +680,14 @@ public final class Channel {
       } else if (result instanceof PutResult.Written || bug == PlantedBug.TRUST_REFUSED_CREATE) {
         durable(chunk);
       } else {
-        whoseChunk(key, chunk.seq, 0, mine -> {
+        whoseChunk(key, chunk.seq, 0, owner -> {
           if (chunk.seq >= fencedAtChunk) {
             return;
           }
-          if (mine) {
-            durable(chunk);
-          } else {
-            fenced(chunk.seq);
+          switch (owner) {
+            case MINE -> durable(chunk);
+            case OTHER -> fenced(chunk.seq, true);
+            case GONE -> fenced(chunk.seq, false);
           }
         });
       }
@@ -735,24 +747,27 @@ public final class Channel {
   }
 
   /**
-   * Another writer owns chunk {@code seq}: this incarnation is fenced. Chunks from {@code seq} on
-   * are void (or never written), so their batches certainly did not happen; earlier chunks are in
-   * the chain and still complete normally.
+   * This incarnation is fenced at chunk {@code seq}. When another writer holds that number ({@code
+   * certain}), chunks from {@code seq} on are void or were never written, so their batches certainly
+   * did not happen; when the chunk is gone instead, they may have (an indefinite failure). Batches
+   * never sent certainly did not happen. Earlier chunks are in the chain and complete normally.
    */
-  private void fenced(long seq) {
+  private void fenced(long seq, boolean certain) {
     if (seq >= fencedAtChunk) {
       return;
     }
     fencedAtChunk = seq;
     state = State.FENCED;
     AppendResponse gone = error(ErrorCode.UNAVAILABLE, "channel " + channelId + " was taken over", false);
+    AppendResponse unknown = error(ErrorCode.UNAVAILABLE,
+        "channel " + channelId + " was taken over; the append may have been applied", true);
     for (Iterator<InFlight> it = inFlight.descendingIterator(); it.hasNext(); ) {
       InFlight chunk = it.next();
       if (chunk.seq < seq) {
         break;
       }
       it.remove();
-      chunk.pending.forEach(p -> p.response().complete(gone));
+      chunk.pending.forEach(p -> p.response().complete(certain ? gone : unknown));
       chunk.barriers.forEach(b -> b.accept(false));
     }
     currentPending.forEach(p -> p.response().complete(gone));

@@ -56,6 +56,26 @@ public record ChannelKnobs(
   public static final ChannelKnobs SMALL =
       new ChannelKnobs(16 << 10, 20, false, 3, 4 << 20, 64 << 10, 10, 1_000, 32 << 10, 2_000, 16 << 20, 8).conclude();
 
+  /**
+   * Knobs drawn from {@code random} within small limits, so that different seeds exercise
+   * different chunk sizes, flush timings, pipeline depths and segment triggers (STYLE.md rule 6).
+   */
+  public static ChannelKnobs randomized(io.s2j.runtime.RandomSource random) {
+    return new ChannelKnobs(
+        random.nextLong(4 << 10, 64 << 10),
+        random.nextLong(1, 100),
+        random.chance(0.3),
+        1 + random.nextInt(8),
+        random.nextLong(2 << 20, 8 << 20),
+        random.nextLong(0, 256 << 10),
+        random.nextLong(1, 50),
+        random.nextLong(200, 3_000),
+        random.nextLong(1 << 10, 128 << 10),
+        random.nextLong(200, 5_000),
+        random.nextLong(2 << 20, 32 << 20),
+        1 + random.nextInt(16)).conclude();
+  }
+
   /** Checks the relationships between the knobs; returns this. */
   public ChannelKnobs conclude() {
     if (chunkBytesMax < 4096 || flushIntervalMs < 1 || chunksInFlightMax < 1

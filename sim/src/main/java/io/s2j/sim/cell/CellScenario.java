@@ -76,6 +76,7 @@ public final class CellScenario implements Scenario {
     world.bucket().setRequestTimeoutNanos(2 * Simulator.SECOND);
     world.metadata().setRequestTimeoutNanos(Simulator.SECOND);
 
+    ChannelKnobs knobs = ChannelKnobs.randomized(root.fork("knobs"));
     Map<String, List<NodeId>> hosts = new TreeMap<>();
     List<String> crashable = new ArrayList<>();
     List<String> everyone = new ArrayList<>();
@@ -86,7 +87,7 @@ public final class CellScenario implements Scenario {
       int hostCount = draw.chance(0.5) ? 2 : 1;
       for (int h = 0; h < hostCount; h++) {
         String host = channelId + "-" + (char) ('a' + h);
-        SimProcess p = world.addProcess(host, env -> new Channel(env, channelId, ChannelKnobs.SMALL));
+        SimProcess p = world.addProcess(host, env -> new Channel(env, channelId, knobs));
         ids.add(p.id());
         crashable.add(host);
         everyone.add(host);
@@ -142,8 +143,8 @@ public final class CellScenario implements Scenario {
     }
     long ok = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.OK).count();
     String description = String.format(Locale.ROOT,
-        "appends=%d ok=%d reads=%d metadata_ops=%d%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
-        history.attempts().size(), ok, history.reads().size(), world.metadata().operations(), frontendCount, streamCount, hosts,
+        "appends=%d ok=%d reads=%d metadata_ops=%d%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        history.attempts().size(), ok, history.reads().size(), world.metadata().operations(), knobs, frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     return new Outcome(world, violations, description);
   }

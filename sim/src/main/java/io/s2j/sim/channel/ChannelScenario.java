@@ -102,7 +102,7 @@ public final class ChannelScenario implements Scenario {
     }
     world.bucket().setRequestTimeoutNanos(2 * Simulator.SECOND);
     world.metadata().setRequestTimeoutNanos(Simulator.SECOND);
-    ChannelKnobs knobs = ChannelKnobs.SMALL;
+    ChannelKnobs knobs = ChannelKnobs.randomized(root.fork("knobs"));
 
     Map<String, Channel> latest = new LinkedHashMap<>();
     Map<Long, List<NodeId>> hostsOf = new TreeMap<>();
@@ -183,9 +183,9 @@ public final class ChannelScenario implements Scenario {
     long ok = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.OK).count();
     long info = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.INFO).count();
     String description = String.format(Locale.ROOT,
-        "appends=%d ok=%d indefinite=%d reads=%d segments=%d%n"
+        "appends=%d ok=%d indefinite=%d reads=%d segments=%d%nknobs: %s%n"
         + "scenario=%s bug=%s channels=%d streamlets=%d clients=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
-        history.attempts().size(), ok, info, history.reads().size(), segments, name(),
+        history.attempts().size(), ok, info, history.reads().size(), segments, knobs, name(),
         bug.name().toLowerCase(Locale.ROOT).replace('_', '-'), channelCount, streamletCount, clientCount, hostNames, express ? "express" : "standard",
         windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     return new Outcome(world, violations, description);
