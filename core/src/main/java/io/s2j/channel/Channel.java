@@ -123,6 +123,8 @@ public final class Channel {
     final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     /** Records below this are in segments (as far as this incarnation knows). */
     long segmentedUpTo;
+    /** Metered bytes of held records at or above {@link #segmentedUpTo}. */
+    long unsegmentedBytes;
     boolean segmentWriting;
 
     Streamlet(long id, StreamState state) {
@@ -739,7 +741,7 @@ public final class Channel {
         h.response().complete(h.answer());
       }
       wakeWaiters(s);
-      if (!s.segmentWriting && unsegmentedBytesOf(s) >= knobs.segmentBytesMin()) {
+      if (!s.segmentWriting && s.unsegmentedBytes >= knobs.segmentBytesMin()) {
         writeSegment(s);
       }
     }
@@ -806,21 +808,10 @@ public final class Channel {
         segmentedHeldBytes += r.meteredBytes();
       } else {
         unsegmentedBytes += r.meteredBytes();
+        s.unsegmentedBytes += r.meteredBytes();
       }
     }
     evict();
-  }
-
-  private long unsegmentedBytesOf(Streamlet s) {
-    long bytes = 0;
-    for (Iterator<SequencedRecord> it = s.retained.descendingIterator(); it.hasNext(); ) {
-      SequencedRecord r = it.next();
-      if (r.seqNum() < s.segmentedUpTo) {
-        break;
-      }
-      bytes += r.meteredBytes();
-    }
-    return bytes;
   }
 
   /** Records {@code [s.segmentedUpTo, upTo)} are now in segments. */
@@ -834,6 +825,7 @@ public final class Channel {
       }
       if (r.seqNum() >= s.segmentedUpTo) {
         unsegmentedBytes -= r.meteredBytes();
+        s.unsegmentedBytes -= r.meteredBytes();
         segmentedHeldBytes += r.meteredBytes();
       }
     }
@@ -1077,6 +1069,31 @@ public final class Channel {
   }
 
   /**
+   * The held records from {@code start} on. Readers are mostly near the tail, so when the start is
+   * closer to the newest record the deque is walked from that end (at most one batch of records is
+   * collected, then reversed) instead of skipping everything older.
+   */
+  private static Iterator<SequencedRecord> heldFrom(Streamlet s, long start, long firstHeld) {
+    long fromTail = s.durableTail.seqNum() - start;
+    if (fromTail < start - firstHeld) {
+      ArrayDeque<SequencedRecord> newest = new ArrayDeque<>();
+      for (Iterator<SequencedRecord> it = s.retained.descendingIterator(); it.hasNext(); ) {
+        SequencedRecord r = it.next();
+        if (r.seqNum() < start) {
+          break;
+        }
+        newest.addFirst(r);
+      }
+      return newest.iterator();
+    }
+    Iterator<SequencedRecord> it = s.retained.iterator();
+    for (long skip = start - firstHeld; skip > 0; skip--) {
+      it.next();
+    }
+    return it;
+  }
+
+  /**
    * Durable records from the request's start within its limits, with the durable tail and the
    * lowest seq num held; a start below that gets no records (the reader goes to segments).
    */
@@ -1088,11 +1105,7 @@ public final class Channel {
         .setTail(ChannelRpc.toProto(s.durableTail)).setFirstHeldSeqNum(firstHeld);
     if (first != null && start >= firstHeld && start < s.durableTail.seqNum()) {
       long bytes = 0;
-      Iterator<SequencedRecord> it = s.retained.iterator();
-      for (long skip = start - firstHeld; skip > 0; skip--) {
-        it.next();
-      }
-      while (it.hasNext() && out.getRecordsCount() < request.getRecordsMax()) {
+      for (Iterator<SequencedRecord> it = heldFrom(s, start, firstHeld); it.hasNext() && out.getRecordsCount() < request.getRecordsMax(); ) {
         SequencedRecord r = it.next();
         if (bytes + r.meteredBytes() > request.getBytesMax()) {
           break;
