@@ -20,6 +20,7 @@ import io.s2j.runtime.sim.LatencyModel;
 import io.s2j.runtime.sim.SimProcess;
 import io.s2j.runtime.sim.SimWorld;
 import io.s2j.runtime.sim.Simulator;
+import io.s2j.sim.Phases;
 import io.s2j.sim.Scenario;
 import io.s2j.sim.channel.AppendHistory;
 import io.s2j.sim.channel.ChannelScenario;
@@ -41,7 +42,7 @@ import java.util.TreeMap;
  * are never stale, and liveness after healing.
  */
 public final class CellScenario implements Scenario {
-  static final long LIVENESS_BOUND_NANOS = 30 * Simulator.SECOND;
+  static final long LIVENESS_BOUND_NANOS = Phases.LIVENESS_BOUND_NANOS;
   static final long DRAIN_NANOS = 15 * Simulator.SECOND;
   static final long STREAM_CACHE_TTL_NANOS = Simulator.SECOND;
 
@@ -117,25 +118,9 @@ public final class CellScenario implements Scenario {
     }
     FaultPlan plan = FaultPlan.swarm(root.fork("fault-plan"), profile, crashable, everyone,
         List.of(SimWorld.DEFAULT_BUCKET), windowNanos);
-    for (SimProcess p : world.processes()) {
-      if (!late.contains(p)) {
-        p.start();
-      }
-    }
+    long healedAtNanos = Phases.run(world, plan, late, p -> draw.nextLong(0, windowNanos), windowNanos,
+        stopIssuingAtNanos, DRAIN_NANOS);
     Simulator sim = world.simulator();
-    for (SimProcess p : late) {
-      sim.after(draw.nextLong(0, windowNanos), () -> {
-        if (!p.up()) {
-          p.start();
-        }
-      });
-    }
-    plan.schedule(world);
-    sim.runFor(windowNanos);
-    world.healAll();
-    long healedAtNanos = sim.nowNanos();
-    stopIssuingAtNanos[0] = healedAtNanos + LIVENESS_BOUND_NANOS;
-    sim.runFor(LIVENESS_BOUND_NANOS + DRAIN_NANOS);
 
     List<String> violations = new ArrayList<>();
     if (sim.failure() == null) {

@@ -12,6 +12,7 @@ import io.s2j.runtime.sim.LatencyModel;
 import io.s2j.runtime.sim.SimProcess;
 import io.s2j.runtime.sim.SimWorld;
 import io.s2j.runtime.sim.Simulator;
+import io.s2j.sim.Phases;
 import io.s2j.sim.Scenario;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -40,7 +41,7 @@ import java.util.TreeMap;
  * </ol>
  */
 public final class ChannelScenario implements Scenario {
-  static final long LIVENESS_BOUND_NANOS = 30 * Simulator.SECOND;
+  static final long LIVENESS_BOUND_NANOS = Phases.LIVENESS_BOUND_NANOS;
   static final long DRAIN_NANOS = 10 * Simulator.SECOND;
 
   private final PlantedBug bug;
@@ -141,27 +142,10 @@ public final class ChannelScenario implements Scenario {
     FaultPlan plan = takeover
         ? new FaultPlan(List.of(new FaultPlan.Crash(6 * Simulator.SECOND, "ch-1-a"), new FaultPlan.Restart(7 * Simulator.SECOND, "ch-1-a")))
         : FaultPlan.swarm(root.fork("fault-plan"), profile, hostNames, everyone, List.of(SimWorld.DEFAULT_BUCKET), windowNanos);
-    for (SimProcess p : world.processes()) {
-      if (!late.contains(p)) {
-        p.start();
-      }
-    }
-    Simulator sim = world.simulator();
     // Second hosts start a while in: a take-over of a channel that is busy serving.
-    for (SimProcess p : late) {
-      long at = takeover ? 3 * Simulator.SECOND : draw.nextLong(0, windowNanos);
-      sim.after(at, () -> {
-        if (!p.up()) {
-          p.start();
-        }
-      });
-    }
-    plan.schedule(world);
-    sim.runFor(windowNanos);
-    world.healAll();
-    long healedAtNanos = sim.nowNanos();
-    stopIssuingAtNanos[0] = healedAtNanos + LIVENESS_BOUND_NANOS;
-    sim.runFor(LIVENESS_BOUND_NANOS + DRAIN_NANOS);
+    long healedAtNanos = Phases.run(world, plan, late,
+        p -> takeover ? 3 * Simulator.SECOND : draw.nextLong(0, windowNanos), windowNanos, stopIssuingAtNanos, DRAIN_NANOS);
+    Simulator sim = world.simulator();
 
     List<String> violations = new ArrayList<>();
     if (sim.failure() == null) {

@@ -10,6 +10,7 @@ import io.s2j.runtime.sim.SimProcess;
 import io.s2j.runtime.sim.SimWorld;
 import io.s2j.runtime.sim.Simulator;
 import io.s2j.sim.History;
+import io.s2j.sim.Phases;
 import io.s2j.sim.Scenario;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -38,7 +39,7 @@ import java.util.TreeSet;
  * </ol>
  */
 public final class CounterScenario implements Scenario {
-  static final long LIVENESS_BOUND_NANOS = 30 * Simulator.SECOND;
+  static final long LIVENESS_BOUND_NANOS = Phases.LIVENESS_BOUND_NANOS;
   static final long DRAIN_NANOS = 10 * Simulator.SECOND;
 
   private final String name;
@@ -116,17 +117,8 @@ public final class CounterScenario implements Scenario {
     }
     FaultPlan plan = FaultPlan.swarm(root.fork("fault-plan"), profile, serverNames, everyone,
         List.of(SimWorld.DEFAULT_BUCKET), windowNanos);
-    for (SimProcess p : world.processes()) {
-      p.start();
-    }
-    plan.schedule(world);
-
+    long healedAtNanos = Phases.run(world, plan, List.of(), p -> 0, windowNanos, stopIssuingAtNanos, DRAIN_NANOS);
     Simulator sim = world.simulator();
-    sim.runFor(windowNanos);
-    world.healAll();
-    long healedAtNanos = sim.nowNanos();
-    stopIssuingAtNanos[0] = healedAtNanos + LIVENESS_BOUND_NANOS;
-    sim.runFor(LIVENESS_BOUND_NANOS + DRAIN_NANOS);
 
     List<String> violations = new ArrayList<>();
     if (sim.failure() == null) {
