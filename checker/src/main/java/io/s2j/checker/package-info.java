@@ -1,7 +1,7 @@
 /**
  * Checks of runs: histories ({@link io.s2j.checker.Operation}), sequential specifications
- * ({@link io.s2j.checker.Model}) and the linearizability checker. The checker is a tool, not a
- * component: it runs on real threads and real time budgets, so the determinism bans of the
- * components do not apply here.
+ * ({@link io.s2j.checker.Model}) and the linearizability checker. The same determinism bans as
+ * the components apply (STYLE.md rule 4): a check's verdict depends only on its input and its
+ * budget, which is counted in explored states, not wall time.
  */
 package io.s2j.checker;
