@@ -13,6 +13,7 @@ import java.util.Locale;
  * run   --seed N [--scenario NAME] [--bug NAME] [--verbose]   one seed; exit 0 only on PASS
  * sweep --seeds A..B [--scenario NAME] [--bug NAME] [--jobs J] many seeds; exit 0 only if all pass
  * list                                                       the scenarios and their planted bugs
+ * bugs                                                       every planted bug, what it does, where it runs
  * </pre>
  */
 @NonDeterministic("the command line: parses arguments, prints, and runs independent seeds on worker threads")
@@ -37,6 +38,10 @@ public final class Main {
           Scenarios.all().forEach(s -> out.println(s.name() + "  planted bugs: " + String.join(", ", s.bugs())));
           yield 0;
         }
+        case "bugs" -> {
+          bugs(out);
+          yield 0;
+        }
         default -> {
           err.println("unknown command: " + a.command);
           usage(err);
@@ -50,10 +55,26 @@ public final class Main {
     }
   }
 
+  /** Every planted bug with what it does and the scenarios that can plant it. */
+  private static void bugs(PrintStream out) {
+    java.util.TreeMap<String, List<String>> where = new java.util.TreeMap<>();
+    for (Scenario s : Scenarios.all()) {
+      for (String bug : s.bugs()) {
+        where.computeIfAbsent(bug, b -> new java.util.ArrayList<>()).add(s.name());
+      }
+    }
+    java.util.Map<String, String> described = new java.util.TreeMap<>();
+    for (io.s2j.channel.PlantedBug b : io.s2j.channel.PlantedBug.values()) {
+      described.put(b.cliName(), b.description());
+    }
+    where.forEach((bug, scenarios) -> out.printf(java.util.Locale.ROOT, "%-32s %s [scenarios: %s]%n", bug,
+        described.getOrDefault(bug, "counter scaffold bug"), String.join(", ", scenarios)));
+  }
+
   private static void usage(PrintStream err) {
     err.println("usage: java -jar sim/target/s2j-sim.jar run --seed N [--scenario NAME] [--bug NAME] [--verbose]");
     err.println("       java -jar sim/target/s2j-sim.jar sweep --seeds A..B [--scenario NAME] [--bug NAME] [--jobs J]");
-    err.println("       java -jar sim/target/s2j-sim.jar list");
+    err.println("       java -jar sim/target/s2j-sim.jar list | bugs");
     err.println("scenarios: " + String.join(", ", Scenarios.all().stream().map(Scenario::name).toList())
         + " (default " + Scenarios.DEFAULT + ")");
   }

@@ -43,6 +43,7 @@ public final class CellClient {
   private final AppendHistory history;
   private final long[] stopIssuingAtNanos;
   private final TreeMap<Integer, Long> knownTail = new TreeMap<>();
+  private final TreeMap<Integer, String> knownToken = new TreeMap<>();
   private final String name;
   private long op;
 
@@ -118,23 +119,36 @@ public final class CellClient {
     return PositionProto.newBuilder().setSeqNum(p.seqNum()).setTimestamp(p.timestamp()).build();
   }
 
+  /**
+   * A batch of 1–4 records with unique bodies: sometimes with client timestamps (some older than
+   * the stream's tail, which the stream must raise), sometimes starting with a fence command that
+   * sets a fresh token, sometimes presenting the token this client last saw.
+   */
   private AppendInput nextInput(int i, Long match, List<String> bodies) {
     int count = 1 + env.random().nextInt(4);
     List<AppendRecord> records = new ArrayList<>();
-    for (int j = 0; j < count; j++) {
+    boolean stamped = env.random().chance(0.3);
+    if (env.random().chance(0.05)) {
+      String token = name + "/f" + op;
+      bodies.add(token);
+      records.add(io.s2j.record.Command.toRecord(new io.s2j.record.Command.Fence(token)));
+    }
+    for (int j = records.size(); j < count; j++) {
       String body = name + "/" + op + "/" + j;
       bodies.add(body);
-      records.add(new AppendRecord(null, List.of(), ByteString.copyFromUtf8(body)));
+      Long timestamp = stamped ? Math.max(0, env.clock().wallMillis() - env.random().nextLong(0, 2_000)) : null;
+      records.add(new AppendRecord(timestamp, List.of(), ByteString.copyFromUtf8(body)));
     }
     op++;
-    return new AppendInput(AppendBatch.validate(records).orThrow(), match, null);
+    String token = env.random().chance(0.15) ? knownToken.getOrDefault(i, "") : null;
+    return new AppendInput(AppendBatch.validate(records).orThrow(), match, token);
   }
 
   private void append(int i) {
     List<String> bodies = new ArrayList<>();
     Long match = env.random().chance(0.25) ? knownTail.getOrDefault(i, 0L) : null;
     AppendInput input = nextInput(i, match, bodies);
-    AppendHistory.Attempt attempt = history.invoke(name, i + 1, bodies, match, env.clock().nowNanos());
+    AppendHistory.Attempt attempt = history.invoke(name, i + 1, bodies, match, input.fencingToken(), env.clock().nowNanos());
     data.append(BASIN, streams.get(i), input).onComplete((outcome, failure) -> {
       record(i, attempt, outcome, failure);
       thenNext();
@@ -154,7 +168,7 @@ public final class CellClient {
       List<String> bodies = new ArrayList<>();
       Long match = k == 0 && env.random().chance(0.25) ? knownTail.getOrDefault(i, 0L) : null;
       AppendInput input = nextInput(i, match, bodies);
-      AppendHistory.Attempt attempt = history.invoke(name, i + 1, bodies, match, env.clock().nowNanos());
+      AppendHistory.Attempt attempt = history.invoke(name, i + 1, bodies, match, input.fencingToken(), env.clock().nowNanos());
       session.submit(input).onComplete((outcome, failure) -> {
         if (outcome instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck a) {
           Invariants.check(a.start().seqNum() >= lastAckEnd[0],
@@ -182,6 +196,14 @@ public final class CellClient {
             history.complete(attempt, AppendHistory.Outcome.OK, AppendAckProto.newBuilder().setStart(proto(a.start()))
                 .setEnd(proto(a.end())).setTail(proto(a.tail())).build(), "", now);
             knownTail.merge(i, a.tail().seqNum(), Math::max);
+            String fence = attempt.bodies.get(0);
+            if (fence.contains("/f")) {
+              knownToken.put(i, fence);
+            }
+          }
+          case AppendResult.FencingTokenMismatch m -> {
+            history.complete(attempt, AppendHistory.Outcome.FAIL, null, "fencing_token_mismatch " + m.currentToken(), now);
+            knownToken.put(i, m.currentToken());
           }
           case AppendResult.SeqNumMismatch m -> {
             history.complete(attempt, AppendHistory.Outcome.FAIL, null, "seq_num_mismatch " + m.nextSeqNum(), now);

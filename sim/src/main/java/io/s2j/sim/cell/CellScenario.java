@@ -3,6 +3,7 @@ package io.s2j.sim.cell;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.s2j.api.StreamName;
 import io.s2j.channel.Channel;
+import io.s2j.channel.PlantedBug;
 import io.s2j.channel.ChannelKnobs;
 import io.s2j.frontend.Catalog;
 import io.s2j.frontend.ChannelDirectory;
@@ -51,14 +52,25 @@ public final class CellScenario implements Scenario {
     return "cell";
   }
 
-  @Override
-  public List<String> bugs() {
-    return List.of();
+  private final PlantedBug bug;
+
+  public CellScenario() {
+    this(PlantedBug.NONE);
+  }
+
+  private CellScenario(PlantedBug bug) {
+    this.bug = bug;
   }
 
   @Override
-  public Scenario withBug(String bug) {
-    throw new IllegalArgumentException("the cell scenario has no planted bugs of its own; see the channel scenarios");
+  public List<String> bugs() {
+    return java.util.Arrays.stream(PlantedBug.values()).filter(b -> b != PlantedBug.NONE)
+        .map(b -> b.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
+  }
+
+  @Override
+  public Scenario withBug(String name) {
+    return new CellScenario(PlantedBug.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_')));
   }
 
   @Override
@@ -89,7 +101,7 @@ public final class CellScenario implements Scenario {
       int hostCount = draw.chance(0.5) ? 2 : 1;
       for (int h = 0; h < hostCount; h++) {
         String host = channelId + "-" + (char) ('a' + h);
-        SimProcess p = world.addProcess(host, env -> channels.add(new Channel(env, channelId, knobs)));
+        SimProcess p = world.addProcess(host, env -> channels.add(new Channel(env, channelId, knobs, bug)));
         ids.add(p.id());
         crashable.add(host);
         everyone.add(host);
@@ -111,7 +123,7 @@ public final class CellScenario implements Scenario {
       String n = "fe-" + f;
       world.addProcess(n, env -> {
         Catalog catalog = new Catalog(env, STREAM_CACHE_TTL_NANOS);
-        DataPlane data = new DataPlane(env, catalog, directory);
+        DataPlane data = new DataPlane(env, catalog, directory, bug);
         clientNames.add(new CellClient(env, catalog, data, streams, history, stopIssuingAtNanos).name());
       });
       crashable.add(n);
