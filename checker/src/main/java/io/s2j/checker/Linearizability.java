@@ -54,7 +54,7 @@ import java.util.Set;
  * configuration (most operations linearized). There, some operation's return entry was reached
  * while it could not be placed: that operation comes first in {@link CheckResult#unplaced()},
  * followed by the other operations that were pending (invoked, not linearized) at that point and
- * could not be placed either.
+ * could not be placed either (leaving out indefinite ones that would have had no effect there).
  */
 public final class Linearizability {
   /** The default budget: explored (linearized set, state) configurations, over all partitions. */
@@ -331,8 +331,13 @@ public final class Linearizability {
       List<Integer> pending = new ArrayList<>();
       pending.add(blockedBest);
       for (int e = next[HEAD]; e != NIL && e != blockedReturn; e = next[e]) {
-        if (isCall[e] && opOfEntry[e] != blockedBest) {
-          pending.add(opOfEntry[e]);
+        int op = opOfEntry[e];
+        if (isCall[e] && op != blockedBest) {
+          // an indefinite operation that could have no effect here is not part of the problem
+          S stepped = ops[op].indefinite() ? model.step(state, ops[op]) : null;
+          if (!ops[op].indefinite() || (stepped != null && !stepped.equals(state))) {
+            pending.add(op);
+          }
         }
       }
       pendingBest = pending.stream().mapToInt(Integer::intValue).toArray();
@@ -360,7 +365,7 @@ public final class Linearizability {
         S stepped = model.step(s, op);
         sb.append(i == 0 ? " " : "; ").append(model.describe(op)).append(
             stepped == null ? " (impossible in that state)"
-                : op.indefinite() && stepped.equals(s) ? " (no effect)" : " (leads to a dead end)");
+                : " (leads to a dead end)");
       }
       if (pathBest.length > 0) {
         int from = Math.max(0, pathBest.length - 3);
