@@ -3,8 +3,10 @@ package io.s2j.checker;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -43,6 +45,9 @@ import java.util.Set;
  * ("never happened"). An indefinite operation whose step leaves the state unchanged (a read
  * with unknown output, a compare-and-set that would not match) is not linearized at all: doing
  * so is equivalent to leaving it out, and skipping it keeps such operations out of the cache.
+ * Indefinite operations with equal input and output (e.g. several timed-out {@code :write 3})
+ * are interchangeable once invoked, since none has a deadline: they are linearized in
+ * invocation order only, which removes the permutations among them from the search.
  *
  * <p><b>Budget.</b> The search is bounded by the number of cache entries (explored
  * configurations) summed over all partitions, not by time: the checker is deterministic (same
@@ -147,6 +152,11 @@ public final class Linearizability {
     private final int[] opOfEntry;
     private final boolean[] isCall;
     private final int[] returnOfOp; // NIL for indefinite operations
+    // Indefinite operations with equal (input, output) are interchangeable once invoked: each
+    // such class is linearized in invocation order only (see canGo).
+    private final int[] classOfOp; // NIL for definite operations
+    private final int[] rankInClass; // an indefinite operation's place in its class, by invocation
+    private final int[] linearizedInClass;
 
     // The search's position, kept between turns.
     private final long[] bits;
@@ -203,6 +213,25 @@ public final class Linearizability {
           returnOfOp[op] = e;
         }
       }
+      classOfOp = new int[n];
+      rankInClass = new int[n];
+      Arrays.fill(classOfOp, NIL);
+      Map<List<Object>, Integer> classes = new LinkedHashMap<>();
+      List<Integer> classSizes = new ArrayList<>();
+      for (int k = 0; k < entries.size(); k++) { // list order, so ranks follow invocation order
+        long[] en = entries.get(k);
+        int op = (int) en[2];
+        if (en[1] == 0 && ops[op].indefinite()) {
+          int c = classes.computeIfAbsent(Arrays.asList(ops[op].input(), ops[op].output()), key -> classes.size());
+          if (c == classSizes.size()) {
+            classSizes.add(0);
+          }
+          classOfOp[op] = c;
+          rankInClass[op] = classSizes.get(c);
+          classSizes.set(c, classSizes.get(c) + 1);
+        }
+      }
+      linearizedInClass = new int[classSizes.size()];
       bits = new long[(n + 63) >>> 6];
       stackCall = new int[n];
       stackState = new Object[n];
@@ -234,7 +263,7 @@ public final class Linearizability {
           int op = opOfEntry[entry];
           Operation operation = ops[op];
           S stepped = model.step(state, operation);
-          if (stepped != null && !(operation.indefinite() && stepped.equals(state))) {
+          if (stepped != null && (!operation.indefinite() || canGo(op, stepped))) {
             if (explored >= exploredLimit) {
               return null; // resume here: the same step is retried next turn
             }
@@ -248,7 +277,9 @@ public final class Linearizability {
               depth++;
               state = stepped;
               lift(entry);
-              if (!operation.indefinite()) {
+              if (operation.indefinite()) {
+                linearizedInClass[classOfOp[op]]++;
+              } else {
                 definiteLeft--;
                 if (definiteLeft == 0) {
                   return done(Verdict.LINEARIZABLE);
@@ -277,12 +308,25 @@ public final class Linearizability {
           bits[op >>> 6] &= ~(1L << op);
           bitsHash ^= mix(op);
           unlift(entry);
-          if (!ops[op].indefinite()) {
+          if (ops[op].indefinite()) {
+            linearizedInClass[classOfOp[op]]--;
+          } else {
             definiteLeft++;
           }
           entry = next[entry];
         }
       }
+    }
+
+    /**
+     * Whether indefinite operation {@code op}, stepping to {@code stepped}, is worth linearizing
+     * now. Not if it changes nothing (the same as leaving it out). Not if an earlier-invoked
+     * operation of its class is still unlinearized: that one is a candidate too (invoked earlier,
+     * no deadline) and does exactly the same, so only orders that take a class's operations in
+     * invocation order are explored; any linearization can swap its members into that order.
+     */
+    private boolean canGo(int op, S stepped) {
+      return !stepped.equals(state) && linearizedInClass[classOfOp[op]] == rankInClass[op];
     }
 
     private Verdict done(Verdict verdict) {

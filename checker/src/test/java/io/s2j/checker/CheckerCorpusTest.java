@@ -31,8 +31,8 @@ import org.junit.jupiter.api.TestFactory;
  */
 class CheckerCorpusTest {
   /**
-   * Generous but bounded: the most any corpus history needs is about 178,000 explored states
-   * (kv/c50-ok.edn, over its 10 keys), the hardest etcd history about 46,000 (etcd_002.edn).
+   * Generous but bounded: every corpus history is decided within 178,000 explored states (the
+   * most: kv/c50-ok.edn over its 10 keys; the hardest etcd history, etcd_002.edn, ~17,000).
    */
   static final long STATES_MAX = 2_000_000L;
 

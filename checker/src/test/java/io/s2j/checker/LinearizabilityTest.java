@@ -166,6 +166,32 @@ class LinearizabilityTest {
   }
 
   @Test
+  void equalIndefiniteWritesEachTakeEffectOnceInAnyOrderOfNeed() {
+    String twoInfoWritesOfOne = """
+        {:process 0, :type :invoke, :f :write, :value 1}
+        {:process 1, :type :invoke, :f :write, :value 1}
+        {:process 0, :type :info, :f :write, :value 1}
+        {:process 1, :type :info, :f :write, :value 1}
+        {:process 2, :type :invoke, :f :read, :value nil}
+        {:process 2, :type :ok, :f :read, :value nil}
+        {:process 2, :type :invoke, :f :read, :value nil}
+        {:process 2, :type :ok, :f :read, :value 1}
+        {:process 2, :type :invoke, :f :write, :value 2}
+        {:process 2, :type :ok, :f :write, :value 2}
+        {:process 2, :type :invoke, :f :read, :value nil}
+        {:process 2, :type :ok, :f :read, :value 1}
+        """;
+    assertEquals(Verdict.LINEARIZABLE, register(twoInfoWritesOfOne).verdict());
+    // a third "1 after 2" needs a third write of 1
+    assertEquals(Verdict.NOT_LINEARIZABLE, register(twoInfoWritesOfOne + """
+        {:process 2, :type :invoke, :f :write, :value 2}
+        {:process 2, :type :ok, :f :write, :value 2}
+        {:process 2, :type :invoke, :f :read, :value nil}
+        {:process 2, :type :ok, :f :read, :value 1}
+        """).verdict());
+  }
+
+  @Test
   void anIndefiniteReadConstrainsNothing() {
     assertEquals(Verdict.LINEARIZABLE, register("""
         {:process 1, :type :invoke, :f :read, :value nil}
