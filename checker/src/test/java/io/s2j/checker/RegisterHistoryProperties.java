@@ -13,6 +13,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.statistics.Statistics;
+import net.jqwik.api.statistics.StatisticsReport;
 
 /**
  * Histories made by running one sequential register under random interleavings of concurrent
@@ -132,5 +134,76 @@ class RegisterHistoryProperties {
     if (r.unplaced().isEmpty()) {
       throw new AssertionError("no unplaced operations named: " + r.explanation());
     }
+  }
+
+  /**
+   * On small histories whose reads return arbitrary values (so either verdict happens), the
+   * checker agrees with a brute-force search over every order of every subset that keeps all
+   * definite operations and respects real time.
+   */
+  @Property(tries = 500)
+  @StatisticsReport(onFailureOnly = true)
+  void agreesWithBruteForceOnSmallHistories(
+      @ForAll @IntRange(min = 1, max = 4) int processes,
+      @ForAll @Size(max = 22) List<@IntRange(min = 0, max = 100_000) Integer> choices,
+      @ForAll @Size(max = 22) List<@IntRange(min = 0, max = 6) Integer> readValues) {
+    List<JepsenEvent> events = run(processes, choices);
+    for (int i = 0, k = 0; i < events.size(); i++) {
+      JepsenEvent e = events.get(i);
+      if (e.type() == JepsenEvent.Type.OK && e.f().equals("read") && k < readValues.size()) {
+        int v = readValues.get(k++);
+        Object value = v >= 5 ? e.value() : v == 4 ? null : (Object) (long) v; // keep some reads honest
+        events.set(i, new JepsenEvent(e.position(), e.process(), e.type(), e.f(), e.key(), value, e.time()));
+      }
+    }
+    List<Operation> history = JepsenHistory.operations(events);
+    boolean expected = bruteForce(history, new boolean[history.size()], MODEL.init());
+    CheckResult r = Linearizability.check(MODEL, history);
+    Verdict want = expected ? Verdict.LINEARIZABLE : Verdict.NOT_LINEARIZABLE;
+    Statistics.collect(want);
+    if (r.verdict() != want) {
+      StringBuilder edn = new StringBuilder();
+      events.forEach(ev -> edn.append(JepsenEdn.print(ev)).append('\n'));
+      throw new AssertionError("brute force says " + want + ", checker " + r.verdict() + ": " + r.explanation() + "\n" + edn);
+    }
+    // both verdicts must be common, or the comparison says little
+    Statistics.coverage(c -> {
+      c.check(Verdict.LINEARIZABLE).percentage(pct -> pct > 10);
+      c.check(Verdict.NOT_LINEARIZABLE).percentage(pct -> pct > 10);
+    });
+  }
+
+  static boolean bruteForce(List<Operation> ops, boolean[] placed, CasRegisterModel.Register state) {
+    boolean definiteLeft = false;
+    for (int i = 0; i < ops.size(); i++) {
+      definiteLeft |= !placed[i] && !ops.get(i).indefinite();
+    }
+    if (!definiteLeft) {
+      return true;
+    }
+    for (int i = 0; i < ops.size(); i++) {
+      if (placed[i] || !predecessorsPlaced(ops, placed, i)) {
+        continue;
+      }
+      CasRegisterModel.Register next = MODEL.step(state, ops.get(i));
+      if (next != null) {
+        placed[i] = true;
+        boolean ok = bruteForce(ops, placed, next);
+        placed[i] = false;
+        if (ok) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static boolean predecessorsPlaced(List<Operation> ops, boolean[] placed, int i) {
+    for (int j = 0; j < ops.size(); j++) {
+      if (!placed[j] && ops.get(j).completeTime() < ops.get(i).invokeTime()) {
+        return false;
+      }
+    }
+    return true;
   }
 }
