@@ -92,17 +92,23 @@ public final class Main {
   static CheckResult check(String format, String modelName, Path file, long statesMax) {
     List<Operation> history = switch (format) {
       case "edn" -> JepsenHistory.operations(JepsenEdn.read(file));
-      // TODO(integrator): io.s2j.checker.s2.S2Jsonl reads s2-verification JSONL histories.
-      case "s2-jsonl" -> throw new IllegalArgumentException("format s2-jsonl not available in this build");
+      case "s2-jsonl" -> readJsonl(file);
       default -> throw new IllegalArgumentException("unknown format: " + format);
     };
     return switch (modelName) {
       case "cas-register" -> Linearizability.check(new CasRegisterModel(), history, statesMax);
       case "kv" -> Linearizability.check(new KvModel(), history, statesMax);
-      // TODO(integrator): io.s2j.checker.s2.S2StreamModel checks s2-jsonl histories.
-      case "s2-stream" -> throw new IllegalArgumentException("model s2-stream not available in this build");
+      case "s2-stream" -> Linearizability.check(new io.s2j.checker.s2.S2StreamModel(), history, statesMax);
       default -> throw new IllegalArgumentException("unknown model: " + modelName);
     };
+  }
+
+  private static List<Operation> readJsonl(Path file) {
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+      return io.s2j.checker.s2.S2Jsonl.read(in);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private static String value(String[] args, int i, String flag) {

@@ -78,12 +78,32 @@ class MainTest {
     assertEquals(3, run("check", "--format", "xml", file.toString(), "--model", "kv").exit());
     assertEquals(3, run("check", "--format", "edn", file.toString(), "--model", "bank").exit());
     Run s2 = run("check", "--format", "s2-jsonl", file.toString(), "--model", "s2-stream");
-    assertEquals(3, s2.exit());
-    assertTrue(s2.err().contains("format s2-jsonl not available"), s2.err());
+    assertEquals(3, s2.exit(), "an EDN file is not JSONL");
     Path broken = dir.resolve("broken.edn");
     Files.writeString(broken, "{:process 0, :type :invoke");
     Run r = run("check", "--format", "edn", broken.toString(), "--model", "kv");
     assertEquals(3, r.exit());
     assertTrue(r.err().startsWith("error: "), r.err());
+  }
+
+  @Test
+  void s2JsonlHistoriesAreChecked(@TempDir Path dir) throws IOException {
+    byte[] golden;
+    try (java.io.InputStream in = MainTest.class.getResourceAsStream("/io/s2j/checker/s2/golden-history.jsonl")) {
+      golden = in.readAllBytes();
+    }
+    Path good = dir.resolve("good.jsonl");
+    Files.write(good, golden);
+    Run ok = run("check", "--format", "s2-jsonl", good.toString(), "--model", "s2-stream");
+    assertEquals(0, ok.exit(), ok.err());
+    assertTrue(ok.out().contains("linearizable: true"), ok.out());
+    String text = new String(golden, java.nio.charset.StandardCharsets.UTF_8);
+    String corrupted = text.replace("\"stream_hash\":14895292538701761678", "\"stream_hash\":14895292538701761679");
+    assertTrue(!corrupted.equals(text));
+    Path bad = dir.resolve("bad.jsonl");
+    Files.writeString(bad, corrupted);
+    Run no = run("check", "--format", "s2-jsonl", bad.toString(), "--model", "s2-stream");
+    assertEquals(1, no.exit());
+    assertTrue(no.out().contains("linearizable: false"), no.out());
   }
 }
