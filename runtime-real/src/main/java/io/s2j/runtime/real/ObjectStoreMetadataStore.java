@@ -402,6 +402,11 @@ public final class ObjectStoreMetadataStore implements AutoCloseable {
     }
   }
 
+  /** True when no snapshot or garbage collection is running (for tests). */
+  boolean snapshotIdle() {
+    return !snapshotRunning.get();
+  }
+
   /**
    * Stops the writer: queued transactions fail definitely ({@code UNAVAILABLE}), one whose log
    * write is unresolved gets an indefinite {@code TIMEOUT}. Does not close the object store.
@@ -656,12 +661,12 @@ public final class ObjectStoreMetadataStore implements AutoCloseable {
       }
       case Outcome.Failed f -> failBatch(batch, results, f.failure());
       case Outcome.Fenced f -> {
-        IoFailure failure = f.indefinite()
+        IoFailure fencedWith = fencedFailure(f.reason());
+        fence(fencedWith);
+        failBatch(batch, results, f.indefinite()
             ? IoFailure.indefinite(IoFailure.Kind.SERVER_ERROR,
                 "fenced, and an earlier attempt of this write may have been recovered by the new writer: " + f.reason())
-            : fencedFailure(f.reason());
-        failBatch(batch, results, failure);
-        fence(fencedFailure(f.reason()));
+            : fencedWith);
       }
     }
   }
