@@ -38,6 +38,8 @@ final class FaultyObjectStore implements SharedObjectStore {
   private final AtomicInteger landingLater = new AtomicInteger();
   private final Map<Fault, AtomicInteger> injected = new EnumMap<>(Fault.class);
   volatile double putFaultRate;
+  /** When TIMEOUT_NOT_APPLIED, every put times out without being applied. */
+  volatile Fault forcedPutFault;
   /** Every put not failed is applied (and answered) this much later. */
   volatile int putDelayMillis;
   volatile double readFaultRate;
@@ -60,6 +62,7 @@ final class FaultyObjectStore implements SharedObjectStore {
   }
 
   void heal() {
+    forcedPutFault = null;
     putFaultRate = 0;
     readFaultRate = 0;
     deleteFaultRate = 0;
@@ -99,6 +102,10 @@ final class FaultyObjectStore implements SharedObjectStore {
   public CompletableFuture<PutResult> put(ObjectKey key, ByteString data, PutCondition condition) {
     if (refusePuts.test(key)) {
       return fail(Fault.DEFINITE, IoFailure.definite(IoFailure.Kind.UNAVAILABLE, "injected: refused put " + key));
+    }
+    Fault forced = forcedPutFault;
+    if (forced == Fault.TIMEOUT_NOT_APPLIED) {
+      return fail(forced, IoFailure.timeout("injected (forced), not applied: put " + key));
     }
     if (draw() >= putFaultRate) {
       int delay = putDelayMillis;

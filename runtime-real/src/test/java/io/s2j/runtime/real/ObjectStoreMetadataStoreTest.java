@@ -434,6 +434,38 @@ class ObjectStoreMetadataStoreTest {
     }
   }
 
+  @Test
+  void aLogWriteUnresolvedPastTheAckTimeoutIsReportedIndefiniteAndResolvedLater() throws Exception {
+    InMemoryObjectStore raw = new InMemoryObjectStore();
+    FaultyObjectStore store = new FaultyObjectStore(raw, 4);
+    try (ObjectStoreMetadataStore meta = ObjectStoreMetadataStore.open(store, fast().withAckTimeout(Duration.ofMillis(300)));
+        MetaTestClient client = new MetaTestClient(meta)) {
+      store.forcedPutFault = FaultyObjectStore.Fault.TIMEOUT_NOT_APPLIED;
+      CompletableFuture<MetaTestClient.Outcome> first = CompletableFuture.supplyAsync(
+          () -> client.tryCommit(Txn.builder().put(b("k1"), b("v")).build()));
+      Thread.sleep(50);
+      MetaTestClient.Outcome second = client.tryCommit(Txn.builder().put(b("k2"), b("v")).build());
+      MetaTestClient.Outcome one = first.get();
+      assertTrue(one.indefiniteFailure(), "unresolved at the deadline: " + one);
+      assertEquals(IoFailure.Kind.TIMEOUT, one.failure().kind());
+      assertTrue(second.definiteFailure(), "still queued at its deadline, so never written: " + second);
+      assertTrue(client.get(b("k1")).isEmpty(), "not visible while unresolved");
+      store.heal();
+      for (int i = 0; i < 500 && client.get(b("k1")).isEmpty(); i++) {
+        Thread.sleep(10);
+      }
+      assertEquals(1, client.get(b("k1")).orElseThrow().modRevision(), "the retried write resolved as committed");
+      assertTrue(client.get(b("k2")).isEmpty());
+      assertEquals(new TxnResult.Committed(2), client.commit(Txn.builder().put(b("k3"), b("v")).build()));
+    }
+    try (ObjectStoreMetadataStore meta = ObjectStoreMetadataStore.open(raw, fast());
+        MetaTestClient client = new MetaTestClient(meta)) {
+      assertTrue(client.get(b("k1")).isPresent());
+      assertTrue(client.get(b("k2")).isEmpty());
+      assertEquals(2, meta.revision());
+    }
+  }
+
   static String faultCounts(FaultyObjectStore store) {
     StringBuilder sb = new StringBuilder();
     for (FaultyObjectStore.Fault f : FaultyObjectStore.Fault.values()) {
