@@ -233,6 +233,38 @@ class ObjectStoreMetadataStoreTest {
     }
   }
 
+  /**
+   * Two servers on one --local-root: each has its own {@link LocalDirObjectStore} (as two processes
+   * would, so its per-key locks do not see the other's), yet If-None-Match puts of one key have one
+   * winner, and the second server fences the first.
+   */
+  @Test
+  void twoLocalDirStoresOnOneDirectoryStillFenceEachOther(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    try (LocalDirObjectStore s1 = new LocalDirObjectStore(dir);
+        LocalDirObjectStore s2 = new LocalDirObjectStore(dir)) {
+      for (int i = 0; i < 30; i++) {
+        ObjectKey key = ObjectKey.of("race/" + i);
+        CompletableFuture<io.s2j.runtime.objectstore.PutResult> p1 = s1.put(key, b("one"), PutCondition.IF_ABSENT);
+        CompletableFuture<io.s2j.runtime.objectstore.PutResult> p2 = s2.put(key, b("two"), PutCondition.IF_ABSENT);
+        long written = java.util.stream.Stream.of(p1.join(), p2.join())
+            .filter(r -> r instanceof io.s2j.runtime.objectstore.PutResult.Written).count();
+        assertEquals(1, written, "one winner for " + key);
+      }
+      try (ObjectStoreMetadataStore a = ObjectStoreMetadataStore.open(s1, fast());
+          MetaTestClient ca = new MetaTestClient(a)) {
+        assertTrue(ca.tryCommit(Txn.builder().put(b("k1"), b("a")).build()).committed());
+        try (ObjectStoreMetadataStore bStore = ObjectStoreMetadataStore.open(s2, fast());
+            MetaTestClient cb = new MetaTestClient(bStore)) {
+          assertTrue(ca.tryCommit(Txn.builder().put(b("k2"), b("a")).build()).definiteFailure());
+          assertTrue(cb.tryCommit(Txn.builder().put(b("k3"), b("b")).build()).committed());
+          assertTrue(cb.get(b("k1")).isPresent());
+          assertTrue(cb.get(b("k2")).isEmpty());
+        }
+      }
+    }
+  }
+
   @Test
   void anIdleDisplacedWriterNoticesTheTakeoverByProbing() throws Exception {
     InMemoryObjectStore store = new InMemoryObjectStore();
