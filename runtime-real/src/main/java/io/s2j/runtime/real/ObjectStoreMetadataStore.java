@@ -128,25 +128,25 @@ public final class ObjectStoreMetadataStore implements AutoCloseable {
 
   /** Settings; {@link #defaults()} suits a server. */
   public record Options(
-      /** Key prefix of the store's objects ("meta/" by default), within the object store's own prefix. */
+      // Key prefix of the store's objects ("meta/" by default), within the object store's own prefix.
       String prefix,
-      /** How long a caller waits for a transaction's outcome before a {@code TIMEOUT}. */
+      // How long a caller waits for a transaction's outcome before a {@code TIMEOUT}.
       Duration ackTimeout,
-      /** A snapshot after this many log entries since the previous one... */
+      // A snapshot after this many log entries since the previous one...
       int snapshotEveryEntries,
-      /** ...or after this many log bytes, whichever comes first. */
+      // ...or after this many log bytes, whichever comes first.
       long snapshotEveryBytes,
-      /** A batch stops taking transactions at this many (estimated) bytes; one transaction always fits. */
+      // A batch stops taking transactions at this many (estimated) bytes; one transaction always fits.
       int batchBytesMax,
-      /** How often an idle writer checks that nobody took over; zero disables it. */
+      // How often an idle writer checks that nobody took over; zero disables it.
       Duration fenceProbeInterval,
-      /** The longest pause between retries of an object store operation. */
+      // The longest pause between retries of an object store operation.
       Duration retryBackoffMax,
-      /** How many times {@link #open} restarts recovery after a concurrent writer changed the log. */
+      // How many times {@link #open} restarts recovery after a concurrent writer changed the log.
       int recoveryAttempts,
-      /** Written into the takeover entry for operators (host, pid). */
+      // Written into the takeover entry for operators (host, pid).
       String writerDescription,
-      /** Called once, on the store's thread, when this writer finds it has been fenced. */
+      // Called once, on the store's thread, when this writer finds it has been fenced.
       Consumer<IoFailure> onFenced) {
 
     public Options {
