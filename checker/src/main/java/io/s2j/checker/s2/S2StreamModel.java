@@ -78,12 +78,11 @@ public final class S2StreamModel implements Model<S2StreamModel.State> {
       // rejected, which is the same as it never having happened.
       return conditionsHold ? appended(state, append) : state;
     }
-    if (!conditionsHold) {
-      return null;
-    }
-    State next = appended(state, append);
     AppendOutput out = (AppendOutput) op.output();
-    return out.tail() == next.tail() ? next : null;
+    if (!conditionsHold || out.tail() != state.tail() + append.numRecords()) {
+      return null; // decided before hashing: most states the search tries end here
+    }
+    return appended(state, append);
   }
 
   private static State appended(State state, AppendInput append) {

@@ -23,6 +23,7 @@ import io.s2j.record.AppendRecord;
 import io.s2j.record.StreamPosition;
 import io.s2j.runtime.Env;
 import io.s2j.sim.channel.AppendHistory;
+import io.s2j.sim.history.StreamHistories;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -41,18 +42,21 @@ public final class CellClient {
   private final DataPlane data;
   private final List<StreamName> streams;
   private final AppendHistory history;
+  private final StreamHistories histories;
   private final long[] stopIssuingAtNanos;
   private final TreeMap<Integer, Long> knownTail = new TreeMap<>();
   private final TreeMap<Integer, String> knownToken = new TreeMap<>();
   private final String name;
   private long op;
 
-  public CellClient(Env env, Catalog catalog, DataPlane data, List<StreamName> streams, AppendHistory history, long[] stopIssuingAtNanos) {
+  public CellClient(Env env, Catalog catalog, DataPlane data, List<StreamName> streams, AppendHistory history,
+      StreamHistories histories, long[] stopIssuingAtNanos) {
     this.env = env;
     this.catalog = catalog;
     this.data = data;
     this.streams = List.copyOf(streams);
     this.history = history;
+    this.histories = histories;
     this.stopIssuingAtNanos = stopIssuingAtNanos;
     this.name = env.node().value() + "#" + env.random().nextLong(0, 1_000_000);
     env.scheduler().execute(this::setUp);
@@ -104,8 +108,10 @@ public final class CellClient {
     }
     int i = env.random().nextInt(streams.size());
     double roll = env.random().nextDouble();
-    if (roll < 0.15) {
+    if (roll < 0.12) {
       read(i);
+    } else if (roll < 0.16) {
+      readAll(i);
     } else if (roll < 0.25) {
       tail(i);
     } else if (roll < 0.4) {
@@ -149,10 +155,24 @@ public final class CellClient {
     Long match = env.random().chance(0.25) ? knownTail.getOrDefault(i, 0L) : null;
     AppendInput input = nextInput(i, match, bodies);
     AppendHistory.Attempt attempt = history.invoke(name, i + 1, bodies, match, input.fencingToken(), env.clock().nowNanos());
+    StreamHistories.Call call = started(i, input);
     data.append(BASIN, streams.get(i), input).onComplete((outcome, failure) -> {
-      record(i, attempt, outcome, failure);
+      record(i, attempt, call, outcome, failure);
       thenNext();
     });
+  }
+
+  private StreamHistories.Call started(int i, AppendInput input) {
+    List<ByteString> bodies = new ArrayList<>();
+    String setToken = null;
+    for (AppendRecord r : input.batch().records()) {
+      bodies.add(r.body());
+      if (io.s2j.record.Command.isCommand(r.headers()) && r.headers().get(0).value().equals(io.s2j.record.Command.FENCE)) {
+        setToken = r.body().toStringUtf8();
+      }
+    }
+    return histories.appendStarted(streams.get(i).value(), bodies, input.matchSeqNum(), input.fencingToken(), setToken,
+        env.clock().nowNanos());
   }
 
   /**
@@ -169,13 +189,14 @@ public final class CellClient {
       Long match = k == 0 && env.random().chance(0.25) ? knownTail.getOrDefault(i, 0L) : null;
       AppendInput input = nextInput(i, match, bodies);
       AppendHistory.Attempt attempt = history.invoke(name, i + 1, bodies, match, input.fencingToken(), env.clock().nowNanos());
+      StreamHistories.Call call = started(i, input);
       session.submit(input).onComplete((outcome, failure) -> {
         if (outcome instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck a) {
           Invariants.check(a.start().seqNum() >= lastAckEnd[0],
               "append session acks out of input order: %s after end %d", a, lastAckEnd[0]);
           lastAckEnd[0] = a.end().seqNum();
         }
-        record(i, attempt, outcome, failure);
+        record(i, attempt, call, outcome, failure);
         if (--remaining[0] == 0) {
           session.close();
           thenNext();
@@ -184,10 +205,16 @@ public final class CellClient {
     }
   }
 
-  private void record(int i, AppendHistory.Attempt attempt, Outcome<AppendResult> outcome, Throwable failure) {
+  private void record(int i, AppendHistory.Attempt attempt, StreamHistories.Call call, Outcome<AppendResult> outcome, Throwable failure) {
     long now = env.clock().nowNanos();
     if (failure != null) {
       throw new IllegalStateException("append failed with a bug", failure);
+    }
+    switch (outcome) {
+      case Outcome.Ok<AppendResult> ok when ok.value() instanceof AppendAck a ->
+          histories.appendAcked(call, a.start().seqNum(), a.end().seqNum(), now);
+      case Outcome.Ok<AppendResult> ok -> histories.failed(call, true, ok.value().toString(), now);
+      case Outcome.Failed<AppendResult> f -> histories.failed(call, !f.indefinite(), f.error().code().wireCode(), now);
     }
     switch (outcome) {
       case Outcome.Ok<AppendResult> ok -> {
@@ -240,7 +267,14 @@ public final class CellClient {
 
   private void tail(int i) {
     long invoked = env.clock().nowNanos();
+    StreamHistories.Call call = histories.checkTailStarted(streams.get(i).value(), invoked);
     data.checkTail(BASIN, streams.get(i)).onComplete((outcome, failure) -> {
+      if (failure == null && outcome instanceof Outcome.Ok<StreamPosition> ok) {
+        histories.checkTailReturned(call, ok.value().seqNum(), env.clock().nowNanos());
+      } else {
+        histories.failed(call, true, failure != null ? failure.toString() : ((Outcome.Failed<?>) outcome).error().code().wireCode(),
+            env.clock().nowNanos());
+      }
       if (failure == null && outcome instanceof Outcome.Ok<StreamPosition> ok) {
         history.read(name, i + 1, ok.value().seqNum(), 0, List.of(), -1, ok.value().seqNum(), ok.value().seqNum(),
             invoked, env.clock().nowNanos());
@@ -248,6 +282,52 @@ public final class CellClient {
       }
       thenNext();
     });
+  }
+
+  /**
+   * A read of the whole stream as s2-verification does it: the tail {@code T} first (the point
+   * where the read takes effect), then every record below {@code T} page by page — those are
+   * immutable (the workload never trims), so the pages add up to the stream at that point.
+   */
+  private void readAll(int i) {
+    long invoked = env.clock().nowNanos();
+    StreamHistories.Call call = histories.readStarted(streams.get(i).value(), invoked);
+    data.checkTail(BASIN, streams.get(i)).onComplete((outcome, failure) -> {
+      if (failure == null && outcome instanceof Outcome.Ok<StreamPosition> ok) {
+        readPage(i, call, 0, ok.value().seqNum(), io.s2j.checker.s2.StreamHash.EMPTY);
+      } else {
+        histories.failed(call, true, "check-tail failed", env.clock().nowNanos());
+        thenNext();
+      }
+    });
+  }
+
+  private void readPage(int i, StreamHistories.Call call, long next, long tail, long hash) {
+    if (next >= tail) {
+      histories.readReturned(call, tail, hash, env.clock().nowNanos());
+      thenNext();
+      return;
+    }
+    data.read(BASIN, streams.get(i), new ReadFrom.SeqNum(next), false, new ReadEnd(tail - next, null, null, 0L))
+        .onComplete((outcome, failure) -> {
+          if (failure == null && outcome instanceof Outcome.Ok<ReadResult> ok && ok.value() instanceof ReadResult.Batch b
+              && !b.records().isEmpty() && b.records().get(0).seqNum() == next) {
+            long h = hash;
+            long n = next;
+            for (io.s2j.record.SequencedRecord r : b.records()) {
+              if (r.seqNum() >= tail) {
+                break;
+              }
+              Invariants.check(r.seqNum() == n, "whole-stream read: seq %d where %d was due", r.seqNum(), n);
+              h = io.s2j.checker.s2.StreamHash.chain(h, io.s2j.checker.s2.StreamHash.ofBody(r.body().toByteArray()));
+              n++;
+            }
+            readPage(i, call, n, tail, h);
+          } else {
+            histories.failed(call, true, "read failed", env.clock().nowNanos());
+            thenNext();
+          }
+        });
   }
 
   /** The client name prefix used in record bodies (node and a per-incarnation random id). */

@@ -24,6 +24,7 @@ import io.s2j.runtime.sim.Simulator;
 import io.s2j.sim.Phases;
 import io.s2j.sim.Scenario;
 import io.s2j.sim.channel.AppendHistory;
+import io.s2j.sim.history.StreamHistories;
 import io.s2j.sim.channel.ChannelScenario;
 import io.s2j.sim.channel.WalAudit;
 import java.util.ArrayList;
@@ -117,6 +118,7 @@ public final class CellScenario implements Scenario {
       streams.add(new StreamName("stream-" + i));
     }
     AppendHistory history = new AppendHistory();
+    StreamHistories histories = new StreamHistories();
     long[] stopIssuingAtNanos = {Long.MAX_VALUE};
     List<String> clientNames = new ArrayList<>();
     for (int f = 1; f <= frontendCount; f++) {
@@ -124,7 +126,7 @@ public final class CellScenario implements Scenario {
       world.addProcess(n, env -> {
         Catalog catalog = new Catalog(env, STREAM_CACHE_TTL_NANOS);
         DataPlane data = new DataPlane(env, catalog, directory, bug);
-        clientNames.add(new CellClient(env, catalog, data, streams, history, stopIssuingAtNanos).name());
+        clientNames.add(new CellClient(env, catalog, data, streams, history, histories, stopIssuingAtNanos).name());
       });
       crashable.add(n);
       everyone.add(n);
@@ -136,14 +138,18 @@ public final class CellScenario implements Scenario {
     Simulator sim = world.simulator();
 
     List<String> violations = new ArrayList<>();
+    List<String> unknown = new ArrayList<>();
     if (sim.failure() == null) {
       check(world, streams, history, healedAtNanos, frontendCount, violations);
+      histories.check(violations, unknown);
     }
     long ok = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.OK).count();
     String description = String.format(Locale.ROOT,
-        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nlinearizability: %s operations per stream %s%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
         history.attempts().size(), ok, history.reads().size(), world.metadata().operations(),
-        channels.stream().mapToLong(Channel::sessionRequestsHeldEarly).sum(), knobs, frontendCount, streamCount, hosts,
+        channels.stream().mapToLong(Channel::sessionRequestsHeldEarly).sum(),
+        sim.failure() != null ? "not checked" : unknown.isEmpty() ? "checked" : "unknown (budget) for " + unknown,
+        histories.operationCounts(), knobs, frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     return new Outcome(world, violations, description);
   }
