@@ -151,7 +151,7 @@ public final class CellScenario implements Scenario {
         sim.failure() != null ? "not checked" : unknown.isEmpty() ? "checked" : "unknown (budget) for " + unknown,
         histories.operationCounts(), knobs, frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
-    return new Outcome(world, violations, description);
+    return new Outcome(world, violations, description, dir -> histories.write(dir, CellClient.BASIN.value()));
   }
 
   private static void check(SimWorld world, List<StreamName> streams, AppendHistory history, long healedAtNanos,
