@@ -114,7 +114,9 @@ public final class CellClient {
       readAll(i);
     } else if (roll < 0.25) {
       tail(i);
-    } else if (roll < 0.4) {
+    } else if (roll < 0.3) {
+      follow(i);
+    } else if (roll < 0.43) {
       sessionBurst(i);
     } else {
       append(i);
@@ -325,6 +327,49 @@ public final class CellClient {
             readPage(i, call, n, tail, h);
           } else {
             histories.failed(call, true, "read failed", env.clock().nowNanos());
+            thenNext();
+          }
+        });
+  }
+
+  /**
+   * A read session from a known position, following live appends for up to a few seconds: its
+   * records must come in seq order with no gap or duplicate, heartbeats must never report a tail
+   * behind what was delivered, and the bodies are checked against the log at the end of the run.
+   */
+  private void follow(int i) {
+    long start = env.random().nextLong(0, knownTail.getOrDefault(i, 0L) + 1);
+    long count = 1 + env.random().nextInt(60);
+    long waitSecs = 1 + env.random().nextInt(4);
+    long invoked = env.clock().nowNanos();
+    List<String> bodies = new ArrayList<>();
+    long[] next = {start};
+    boolean[] done = {false};
+    data.openSession(BASIN, streams.get(i), new ReadFrom.SeqNum(start), true, new ReadEnd(count, null, null, waitSecs),
+        event -> {
+          Invariants.check(!done[0], "read session event after its end: %s", event);
+          switch (event) {
+            case io.s2j.frontend.ReadSession.Batch b -> {
+              for (io.s2j.record.SequencedRecord r : b.records()) {
+                Invariants.check(r.seqNum() == next[0], "read session of %s from %d delivered seq %d where %d was due",
+                    streams.get(i), start, r.seqNum(), next[0]);
+                next[0]++;
+                bodies.add(r.body().toStringUtf8());
+              }
+              if (b.tail() != null) {
+                Invariants.check(b.tail().seqNum() >= next[0], "live batch tail %s behind delivered %d", b.tail(), next[0]);
+              }
+            }
+            case io.s2j.frontend.ReadSession.Heartbeat h ->
+                Invariants.check(h.tail().seqNum() >= next[0], "heartbeat tail %s behind delivered %d", h.tail(), next[0]);
+            case io.s2j.frontend.ReadSession.Unsatisfiable u -> done[0] = true;
+            case io.s2j.frontend.ReadSession.End e -> done[0] = true;
+            case io.s2j.frontend.ReadSession.Failed f -> done[0] = true;
+          }
+          if (done[0]) {
+            if (!bodies.isEmpty()) {
+              history.read(name, i + 1, start, bodies.size(), bodies, start, -1, 0, invoked, env.clock().nowNanos());
+            }
             thenNext();
           }
         });
