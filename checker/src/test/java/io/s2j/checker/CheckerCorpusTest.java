@@ -27,7 +27,7 @@ import org.junit.jupiter.api.TestFactory;
  * histories and Porcupine key-value histories) gets its published verdict; UNKNOWN fails.
  *
  * <p>The corpus is found through the system property {@code s2j.checkerCorpus}, which the checker
- * pom sets to {@code ../shared/checker-corpus} beside the repository; a missing corpus fails.
+ * pom sets to {@code checker/src/test/corpus} (a copy of the shared folder); a missing corpus fails.
  */
 class CheckerCorpusTest {
   /**
