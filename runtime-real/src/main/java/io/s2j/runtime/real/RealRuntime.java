@@ -8,6 +8,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.s2j.runtime.Env;
 import io.s2j.runtime.NodeId;
 import io.s2j.runtime.RandomSource;
+import io.s2j.runtime.Scheduler;
+import io.s2j.runtime.metadata.MetadataStore;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +36,8 @@ public final class RealRuntime implements AutoCloseable {
 
   private final SharedObjectStore objectStore;
   private final InMemoryMetadataStore metadataStore = new InMemoryMetadataStore();
+  /** Each node's view of the metadata store: the in-memory one unless another was given. */
+  private final Function<Scheduler, MetadataStore> metadataViews;
   private final InProcessNetwork network = new InProcessNetwork();
   private final RandomSource random;
   private final Map<NodeId, Node> nodes = new LinkedHashMap<>();
@@ -48,6 +53,17 @@ public final class RealRuntime implements AutoCloseable {
   public RealRuntime(SharedObjectStore objectStore, long rootSeed) {
     this.objectStore = Objects.requireNonNull(objectStore, "objectStore");
     this.random = RandomSource.seeded(rootSeed);
+    this.metadataViews = metadataStore::view;
+  }
+
+  /**
+   * A runtime whose nodes see the metadata store that {@code metadataViews} gives for their
+   * executor (e.g. a durable one on the object store) instead of the in-memory one.
+   */
+  public RealRuntime(SharedObjectStore objectStore, long rootSeed, Function<Scheduler, MetadataStore> metadataViews) {
+    this.objectStore = Objects.requireNonNull(objectStore, "objectStore");
+    this.random = RandomSource.seeded(rootSeed);
+    this.metadataViews = Objects.requireNonNull(metadataViews, "metadataViews");
   }
 
   /**
@@ -73,7 +89,7 @@ public final class RealRuntime implements AutoCloseable {
         scheduler,
         network.attach(node, scheduler),
         objectStore.view(scheduler),
-        metadataStore.view(scheduler),
+        metadataViews.apply(scheduler),
         random.fork(node.value()));
     nodes.put(node, new Node(env, scheduler, group));
     return env;
@@ -84,7 +100,7 @@ public final class RealRuntime implements AutoCloseable {
     return random.seed();
   }
 
-  /** The shared metadata store, for inspection by tests and tools. */
+  /** The shared in-memory metadata store (unused if other metadata views were given), for inspection by tests and tools. */
   public InMemoryMetadataStore metadataStore() {
     return metadataStore;
   }
