@@ -68,6 +68,11 @@ abstract class ServerFixture {
       return headers.firstValue(name).orElse(null);
     }
 
+    Resp assertStatus(int expected) {
+      assertEquals(expected, status, () -> "body: " + text());
+      return this;
+    }
+
     /** Asserts an S2 error body with this status and code. */
     Resp assertError(int expectedStatus, String code) {
       assertEquals(expectedStatus, status, () -> "body: " + text());
