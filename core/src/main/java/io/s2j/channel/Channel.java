@@ -164,6 +164,23 @@ public final class Channel {
     }
   }
 
+  /** Where an append session stands on this incarnation (see {@link #ordered}). */
+  private static final class SessionOrder {
+    long nextIndex;
+    /** Requests that arrived before a predecessor, by index. */
+    final java.util.TreeMap<Long, Runnable> early = new java.util.TreeMap<>();
+    boolean poisoned;
+    Cancellable gapTimer;
+  }
+
+  /** Append sessions known to this incarnation, least recently used first. */
+  private final java.util.LinkedHashMap<String, SessionOrder> sessions = new java.util.LinkedHashMap<>();
+  static final int SESSIONS_MAX = 65_536;
+  private long sessionRequestsHeldEarly;
+  static final int SESSION_EARLY_MAX = 1_024;
+  /** How long an early request waits for a missing predecessor before the session is refused. */
+  static final long SESSION_GAP_TIMEOUT_NANOS = 5_000_000_000L;
+
   /** A rejection held back until the state it refers to is durable (S2-API §7.2). */
   private record Held(long untilSeqNum, Promise<AppendResponse> response, AppendResponse answer) {}
 
@@ -212,6 +229,11 @@ public final class Channel {
 
   public long epoch() {
     return epoch;
+  }
+
+  /** Session requests that arrived before a predecessor and waited for it (reordering seen). */
+  public long sessionRequestsHeldEarly() {
+    return sessionRequestsHeldEarly;
   }
 
   /** The object key of chunk {@code seq} of channel {@code channelId}. */
@@ -551,9 +573,111 @@ public final class Channel {
 
   private Promise<AppendResponse> onAppend(NodeId caller, AppendRequest request) {
     Promise<AppendResponse> response = env.promise();
+    if (request.hasSession()) {
+      ordered(request, response);
+    } else {
+      append(request, response, null);
+    }
+    return response;
+  }
+
+  /**
+   * Runs an append session's requests in index order. The network does not order calls, so a
+   * request that arrives early waits (bounded in number and time) for its predecessors; after the
+   * session's first refusal every later request is refused too, so a session's batches are applied
+   * in order with no gap. Sessions are known to one incarnation only: after a take-over, or once
+   * evicted by the {@link #SESSIONS_MAX} bound, a session's next request waits for predecessors
+   * that never come and is refused after {@link #SESSION_GAP_TIMEOUT_NANOS}; the client opens a
+   * new session.
+   */
+  private void ordered(AppendRequest request, Promise<AppendResponse> response) {
+    String id = request.getSession().getId();
+    long index = request.getSession().getIndex();
+    SessionOrder known = sessions.remove(id);
+    if (known == null) {
+      // A first sight of index k > 0 is either reordering at the session's start or a session this
+      // incarnation never saw (a take-over, an eviction); the gap timeout settles the second case.
+      if (sessions.size() >= SESSIONS_MAX) {
+        // The least recently used session goes; its next request is refused, never misordered.
+        sessions.pollFirstEntry();
+      }
+      known = new SessionOrder();
+    }
+    SessionOrder order = known;
+    sessions.put(id, order); // re-inserted last: the map runs from least to most recently used
+    if (order.poisoned) {
+      response.complete(sessionRefused(id));
+      return;
+    }
+    if (index < order.nextIndex) {
+      // Calls are delivered at most once, so this is a frontend bug; refuse rather than reapply.
+      order.poisoned = true;
+      response.complete(error(ErrorCode.INVALID, "append session " + id + " repeated index " + index, false));
+      return;
+    }
+    if (index > order.nextIndex) {
+      if (order.early.size() >= SESSION_EARLY_MAX) {
+        poisonSession(order);
+        response.complete(sessionRefused(id));
+        return;
+      }
+      order.early.put(index, () -> append(request, response, order));
+      sessionRequestsHeldEarly++;
+      if (order.gapTimer == null) {
+        order.gapTimer = env.scheduler().schedule(SESSION_GAP_TIMEOUT_NANOS, () -> {
+          order.gapTimer = null;
+          if (!order.early.isEmpty()) {
+            poisonSession(order);
+          }
+        });
+      }
+      return;
+    }
+    order.nextIndex++;
+    append(request, response, order);
+    while (!order.early.isEmpty() && order.early.firstKey() == order.nextIndex) {
+      order.nextIndex++;
+      order.early.pollFirstEntry().getValue().run();
+    }
+    if (order.early.isEmpty() && order.gapTimer != null) {
+      order.gapTimer.cancel();
+      order.gapTimer = null;
+    }
+  }
+
+  /** Refuses every request waiting for a predecessor (they were not applied) and all later ones. */
+  private void poisonSession(SessionOrder order) {
+    order.poisoned = true;
+    if (order.gapTimer != null) {
+      order.gapTimer.cancel();
+      order.gapTimer = null;
+    }
+    // Each early entry runs append(), which sees the poison and refuses definitely.
+    while (!order.early.isEmpty()) {
+      order.early.pollFirstEntry().getValue().run();
+    }
+  }
+
+  private static AppendResponse sessionRefused(String id) {
+    return error(ErrorCode.INVALID, "append session " + id + " already failed: an earlier input was refused", false);
+  }
+
+  /** Completes {@code response} with a refusal; a refusal ends the request's session. */
+  private static void refuse(SessionOrder order, Promise<AppendResponse> response, AppendResponse answer) {
+    if (order != null) {
+      order.poisoned = true;
+    }
+    response.complete(answer);
+  }
+
+  private void append(AppendRequest request, Promise<AppendResponse> response, SessionOrder order) {
+    if (order != null && order.poisoned) {
+      response.complete(sessionRefused(request.getSession().getId()));
+      return;
+    }
     if (state != State.SERVING) {
-      response.complete(error(ErrorCode.UNAVAILABLE, "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false));
-      return response;
+      refuse(order, response, error(ErrorCode.UNAVAILABLE, "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false));
+      return;
     }
     List<AppendRecord> records = new ArrayList<>(request.getRecordsCount());
     for (AppendRecordProto r : request.getRecordsList()) {
@@ -563,24 +687,32 @@ public final class Channel {
     switch (AppendBatch.validate(records)) {
       case Checked.Ok<AppendBatch> ok -> batch = ok.value();
       case Checked.Invalid<AppendBatch> invalid -> {
-        response.complete(error(ErrorCode.INVALID, invalid.message(), false));
-        return response;
+        refuse(order, response, error(ErrorCode.INVALID, invalid.message(), false));
+        return;
       }
     }
     if (pendingBytes + batch.meteredBytes() > knobs.pendingBytesMax() || unsegmentedBytes > knobs.unsegmentedBytesMax()) {
-      response.complete(error(ErrorCode.RATE_LIMITED, "channel " + channelId + " has too many bytes in flight", false));
-      return response;
+      refuse(order, response, error(ErrorCode.RATE_LIMITED, "channel " + channelId + " has too many bytes in flight", false));
+      return;
     }
     AppendInput input = new AppendInput(batch,
         request.hasMatchSeqNum() ? request.getMatchSeqNum() : null,
         request.hasFencingToken() ? request.getFencingToken() : null);
     long meteredBytes = batch.meteredBytes();
     withStreamlet(request.getStreamlet(), s -> {
+      if (order != null && order.poisoned) {
+        // An earlier request of the session was refused while this one waited for the streamlet.
+        response.complete(sessionRefused(request.getSession().getId()));
+        return;
+      }
       if (state != State.SERVING) {
-        response.complete(error(ErrorCode.UNAVAILABLE, "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false));
+        refuse(order, response, error(ErrorCode.UNAVAILABLE, "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false));
         return;
       }
       AppendStep step = s.pending.append(input, s.config, s.cipher, env.clock().wallMillis());
+      if (!(step instanceof AppendStep.Sequenced) && order != null) {
+        order.poisoned = true;
+      }
       switch (step) {
         case AppendStep.Sequenced sequenced -> accept(s, sequenced, response, meteredBytes);
         case AppendResult.SeqNumMismatch m -> hold(s, response, AppendResponse.newBuilder().setSeqNumMismatch(m.nextSeqNum()).build());
@@ -590,7 +722,6 @@ public final class Channel {
         case AppendResult.Failed f -> response.complete(error(f.error().code(), f.error().message(), false));
       }
     });
-    return response;
   }
 
   private void hold(Streamlet s, Promise<AppendResponse> response, AppendResponse answer) {

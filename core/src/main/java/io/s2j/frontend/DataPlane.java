@@ -83,6 +83,7 @@ public final class DataPlane {
   /** One live subscription per followed streamlet, shared by every session at its tail. */
   private final java.util.TreeMap<Long, Subscription> subscriptions = new java.util.TreeMap<>();
   private long followPolls;
+  private long appendSessionsOpened;
 
   public DataPlane(Env env, Catalog catalog, ChannelDirectory directory) {
     this.env = env;
@@ -205,17 +206,44 @@ public final class DataPlane {
 
   /** Appends one batch (S2-API §6.9, §7): an ack, a condition failure, or an error. */
   public Promise<Outcome<AppendResult>> append(BasinName basin, StreamName stream, AppendInput input) {
+    return appendTarget(basin, stream).flatMap(target -> switch (target) {
+      case Outcome.Failed<AppendTarget> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<AppendTarget> ok -> appendTo(ok.value().stream(), ok.value().streamlet(), input);
+    });
+  }
+
+  /**
+   * Opens an append session on one stream (S2-API §10.3): inputs are pipelined to the channel and
+   * acknowledged in submission order; the first failure ends the session.
+   */
+  public AppendSession openAppendSession(BasinName basin, StreamName stream) {
+    String id = env.network().self() + "/" + Long.toHexString(env.random().nextLong()) + "/" + (++appendSessionsOpened);
+    return new AppendSession(env, this, basin, stream, id);
+  }
+
+  /** The stream and the streamlet an append goes to (activating a dormant stream). */
+  Promise<Outcome<AppendTarget>> appendTarget(BasinName basin, StreamName stream) {
     return open(basin, stream, AutoCreate.ON_APPEND).flatMap(opened -> switch (opened) {
       case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
-      case Outcome.Ok<OpenedStream> ok -> currentStreamlet(ok.value(), true).flatMap(current -> switch (current) {
-        case Outcome.Failed<Streamlet> f -> Promise.completed(env.scheduler(), pass(f));
-        case Outcome.Ok<Streamlet> sl -> appendTo(ok.value(), sl.value(), input);
+      case Outcome.Ok<OpenedStream> ok -> currentStreamlet(ok.value(), true).map(current -> switch (current) {
+        case Outcome.Failed<Streamlet> f -> pass(f);
+        case Outcome.Ok<Streamlet> sl -> Outcome.ok(new AppendTarget(ok.value(), sl.value()));
       });
     });
   }
 
+  record AppendTarget(OpenedStream stream, Streamlet streamlet) {}
+
   private Promise<Outcome<AppendResult>> appendTo(OpenedStream stream, Streamlet sl, AppendInput input) {
+    return appendTo(stream, sl, input, null, 0);
+  }
+
+  /** One append to the channel; within a session ({@code sessionId} set) in index order there. */
+  Promise<Outcome<AppendResult>> appendTo(OpenedStream stream, Streamlet sl, AppendInput input, String sessionId, long index) {
     AppendRequest.Builder request = AppendRequest.newBuilder().setStreamlet(ref(sl, stream));
+    if (sessionId != null) {
+      request.setSession(io.s2j.channel.proto.AppendSessionRef.newBuilder().setId(sessionId).setIndex(index));
+    }
     for (AppendRecord r : input.batch().records()) {
       request.addRecords(ChannelRpc.toProto(r));
     }
@@ -225,7 +253,9 @@ public final class DataPlane {
     if (input.fencingToken() != null) {
       request.setFencingToken(input.fencingToken());
     }
-    return callChannel(sl.channelId(), ChannelRpc.APPEND, request.build(), r -> r.hasError() && unavailable(r.getError()))
+    // A session's later requests must reach the host that knows the session: no other host retries.
+    boolean retryHosts = sessionId == null || index == 0;
+    return callChannel(sl.channelId(), ChannelRpc.APPEND, request.build(), r -> retryHosts && r.hasError() && unavailable(r.getError()))
         .handle((resp, failure) -> {
           if (failure != null) {
             return failedFrom(failure);

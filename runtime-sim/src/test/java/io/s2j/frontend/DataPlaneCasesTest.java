@@ -281,6 +281,25 @@ class DataPlaneCasesTest {
   }
 
   @Test
+  void case048_ensureWithClientRequireReachesTheNextAppend() {
+    stream();
+    ack(rec("one"));
+    ack(rec("two")); // cached
+    Provisioned<StreamInfo> ensured = cell.run(f -> f.catalog().ensureStream(BASIN, STREAM, clientRequire())).orThrow();
+    assertEquals(io.s2j.api.ProvisionResult.UPDATED, ensured.result());
+    assertEquals(ErrorCode.INVALID, code(append(null, null, rec("no timestamp"))));
+    assertInstanceOf(AppendAck.class, append(null, null, rec("stamped", 5)).orThrow());
+  }
+
+  @Test
+  void case090_checkTailAfterALongIdleGapStillReturnsTheAckEnd() {
+    stream();
+    AppendAck a = ack(rec("only"));
+    cell.world.simulator().runFor(61 * io.s2j.runtime.sim.Simulator.SECOND);
+    assertEquals(a.end(), cell.run(f -> f.data().checkTail(BASIN, STREAM)).orThrow());
+  }
+
+  @Test
   void oldRecordsAreReadFromSegmentsOnceTheChannelNoLongerHoldsThem() {
     stream();
     List<String> expected = new ArrayList<>();

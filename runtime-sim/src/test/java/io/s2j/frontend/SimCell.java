@@ -48,12 +48,16 @@ final class SimCell {
     return frontend;
   }
 
+  /** Runs {@code op} on the frontend's executor now, without running the simulation further. */
+  <T> T now(Function<Frontend, T> op) {
+    List<T> holder = new java.util.ArrayList<>(1);
+    world.simulator().runAs(frontendProcess.incarnation(), () -> holder.add(op.apply(frontend)));
+    return holder.get(0);
+  }
+
   /** Starts {@code op} on the frontend now, without running the simulation. */
   <T> Promise<T> start(Function<Frontend, Promise<T>> op) {
-    @SuppressWarnings("unchecked")
-    Promise<T>[] holder = new Promise[1];
-    world.simulator().runAs(frontendProcess.incarnation(), () -> holder[0] = op.apply(frontend));
-    return holder[0];
+    return now(op);
   }
 
   /** Runs {@code op} on the frontend and waits (in virtual time) for its result. */

@@ -13,7 +13,9 @@ import io.s2j.api.StreamConfigSpec;
 import io.s2j.api.StreamName;
 import io.s2j.channel.proto.AppendAckProto;
 import io.s2j.channel.proto.PositionProto;
+import io.s2j.frontend.AppendSession;
 import io.s2j.frontend.DataPlane;
+import io.s2j.runtime.Invariants;
 import io.s2j.frontend.Outcome;
 import io.s2j.frontend.ReadResult;
 import io.s2j.frontend.Catalog;
@@ -105,6 +107,8 @@ public final class CellClient {
       read(i);
     } else if (roll < 0.25) {
       tail(i);
+    } else if (roll < 0.4) {
+      sessionBurst(i);
     } else {
       append(i);
     }
@@ -114,45 +118,82 @@ public final class CellClient {
     return PositionProto.newBuilder().setSeqNum(p.seqNum()).setTimestamp(p.timestamp()).build();
   }
 
-  private void append(int i) {
+  private AppendInput nextInput(int i, Long match, List<String> bodies) {
     int count = 1 + env.random().nextInt(4);
     List<AppendRecord> records = new ArrayList<>();
-    List<String> bodies = new ArrayList<>();
     for (int j = 0; j < count; j++) {
       String body = name + "/" + op + "/" + j;
       bodies.add(body);
       records.add(new AppendRecord(null, List.of(), ByteString.copyFromUtf8(body)));
     }
     op++;
+    return new AppendInput(AppendBatch.validate(records).orThrow(), match, null);
+  }
+
+  private void append(int i) {
+    List<String> bodies = new ArrayList<>();
     Long match = env.random().chance(0.25) ? knownTail.getOrDefault(i, 0L) : null;
+    AppendInput input = nextInput(i, match, bodies);
     AppendHistory.Attempt attempt = history.invoke(name, i + 1, bodies, match, env.clock().nowNanos());
-    AppendInput input = new AppendInput(AppendBatch.validate(records).orThrow(), match, null);
     data.append(BASIN, streams.get(i), input).onComplete((outcome, failure) -> {
-      long now = env.clock().nowNanos();
-      if (failure != null) {
-        throw new IllegalStateException("append failed with a bug", failure);
-      }
-      switch (outcome) {
-        case Outcome.Ok<AppendResult> ok -> {
-          switch (ok.value()) {
-            case AppendAck a -> {
-              history.complete(attempt, AppendHistory.Outcome.OK, AppendAckProto.newBuilder().setStart(proto(a.start()))
-                  .setEnd(proto(a.end())).setTail(proto(a.tail())).build(), "", now);
-              knownTail.merge(i, a.tail().seqNum(), Math::max);
-            }
-            case AppendResult.SeqNumMismatch m -> {
-              history.complete(attempt, AppendHistory.Outcome.FAIL, null, "seq_num_mismatch " + m.nextSeqNum(), now);
-              knownTail.merge(i, m.nextSeqNum(), Math::max);
-            }
-            default -> history.complete(attempt, AppendHistory.Outcome.FAIL, null, ok.value().toString(), now);
-          }
-        }
-        case Outcome.Failed<AppendResult> f -> history.complete(attempt,
-            f.indefinite() ? AppendHistory.Outcome.INFO : AppendHistory.Outcome.FAIL, null,
-            f.error().code().wireCode() + ": " + f.error().message(), now);
-      }
+      record(i, attempt, outcome, failure);
       thenNext();
     });
+  }
+
+  /**
+   * Several inputs through one append session at once: each is an append of the history, and the
+   * acked ones must have been applied in input order.
+   */
+  private void sessionBurst(int i) {
+    AppendSession session = data.openAppendSession(BASIN, streams.get(i));
+    int inputs = 2 + env.random().nextInt(6);
+    long[] lastAckEnd = {-1};
+    int[] remaining = {inputs};
+    for (int k = 0; k < inputs; k++) {
+      List<String> bodies = new ArrayList<>();
+      Long match = k == 0 && env.random().chance(0.25) ? knownTail.getOrDefault(i, 0L) : null;
+      AppendInput input = nextInput(i, match, bodies);
+      AppendHistory.Attempt attempt = history.invoke(name, i + 1, bodies, match, env.clock().nowNanos());
+      session.submit(input).onComplete((outcome, failure) -> {
+        if (outcome instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck a) {
+          Invariants.check(a.start().seqNum() >= lastAckEnd[0],
+              "append session acks out of input order: %s after end %d", a, lastAckEnd[0]);
+          lastAckEnd[0] = a.end().seqNum();
+        }
+        record(i, attempt, outcome, failure);
+        if (--remaining[0] == 0) {
+          session.close();
+          thenNext();
+        }
+      });
+    }
+  }
+
+  private void record(int i, AppendHistory.Attempt attempt, Outcome<AppendResult> outcome, Throwable failure) {
+    long now = env.clock().nowNanos();
+    if (failure != null) {
+      throw new IllegalStateException("append failed with a bug", failure);
+    }
+    switch (outcome) {
+      case Outcome.Ok<AppendResult> ok -> {
+        switch (ok.value()) {
+          case AppendAck a -> {
+            history.complete(attempt, AppendHistory.Outcome.OK, AppendAckProto.newBuilder().setStart(proto(a.start()))
+                .setEnd(proto(a.end())).setTail(proto(a.tail())).build(), "", now);
+            knownTail.merge(i, a.tail().seqNum(), Math::max);
+          }
+          case AppendResult.SeqNumMismatch m -> {
+            history.complete(attempt, AppendHistory.Outcome.FAIL, null, "seq_num_mismatch " + m.nextSeqNum(), now);
+            knownTail.merge(i, m.nextSeqNum(), Math::max);
+          }
+          default -> history.complete(attempt, AppendHistory.Outcome.FAIL, null, ok.value().toString(), now);
+        }
+      }
+      case Outcome.Failed<AppendResult> f -> history.complete(attempt,
+          f.indefinite() ? AppendHistory.Outcome.INFO : AppendHistory.Outcome.FAIL, null,
+          f.error().code().wireCode() + ": " + f.error().message(), now);
+    }
   }
 
   private void read(int i) {

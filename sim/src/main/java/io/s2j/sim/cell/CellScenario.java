@@ -79,6 +79,7 @@ public final class CellScenario implements Scenario {
 
     ChannelKnobs knobs = ChannelKnobs.randomized(root.fork("knobs"));
     Map<String, List<NodeId>> hosts = new TreeMap<>();
+    List<Channel> channels = new ArrayList<>(); // every incarnation, for counters
     List<String> crashable = new ArrayList<>();
     List<String> everyone = new ArrayList<>();
     List<SimProcess> late = new ArrayList<>();
@@ -88,7 +89,7 @@ public final class CellScenario implements Scenario {
       int hostCount = draw.chance(0.5) ? 2 : 1;
       for (int h = 0; h < hostCount; h++) {
         String host = channelId + "-" + (char) ('a' + h);
-        SimProcess p = world.addProcess(host, env -> new Channel(env, channelId, knobs));
+        SimProcess p = world.addProcess(host, env -> channels.add(new Channel(env, channelId, knobs)));
         ids.add(p.id());
         crashable.add(host);
         everyone.add(host);
@@ -128,8 +129,9 @@ public final class CellScenario implements Scenario {
     }
     long ok = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.OK).count();
     String description = String.format(Locale.ROOT,
-        "appends=%d ok=%d reads=%d metadata_ops=%d%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
-        history.attempts().size(), ok, history.reads().size(), world.metadata().operations(), knobs, frontendCount, streamCount, hosts,
+        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        history.attempts().size(), ok, history.reads().size(), world.metadata().operations(),
+        channels.stream().mapToLong(Channel::sessionRequestsHeldEarly).sum(), knobs, frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     return new Outcome(world, violations, description);
   }

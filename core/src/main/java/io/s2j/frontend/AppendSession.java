@@ -1,0 +1,190 @@
+package io.s2j.frontend;
+
+import io.s2j.api.AppendAck;
+import io.s2j.api.AppendInput;
+import io.s2j.api.AppendResult;
+import io.s2j.api.BasinName;
+import io.s2j.api.ErrorCode;
+import io.s2j.api.S2Error;
+import io.s2j.api.StreamName;
+import io.s2j.runtime.Env;
+import io.s2j.runtime.Promise;
+import java.util.ArrayDeque;
+
+/**
+ * An append session on one stream (S2-API §10.3): inputs are sent to the channel as they come
+ * (pipelined, each tagged with its index so the channel applies them in order) and their outcomes
+ * are delivered strictly in submission order.
+ *
+ * <p>The first input that does not get an ack (a failed condition, an error) ends the session:
+ * every later input completes as failed too — <em>definitely</em> if it was never sent or the
+ * channel refused it, <em>indefinitely</em> if it may have been applied (its own answer was an
+ * ack, or was lost). One instance is owned by one frontend executor, like {@link DataPlane}.
+ */
+public final class AppendSession {
+  /** Inputs submitted and not yet delivered; a submit beyond it is refused and ends the session. */
+  public static final int INPUTS_IN_FLIGHT_MAX = 1_000;
+
+  private final Env env;
+  private final DataPlane data;
+  private final BasinName basin;
+  private final StreamName stream;
+  private final String id;
+
+  private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+  private long nextIndex;
+  private long inFlightBytes;
+  private boolean resolving;
+  private boolean closed;
+  /** The first failure; once set, nothing more is sent. */
+  private S2Error failure;
+
+  private static final class Entry {
+    final AppendInput input;
+    final Promise<Outcome<AppendResult>> result;
+    boolean sent;
+    Outcome<AppendResult> outcome;
+
+    Entry(AppendInput input, Promise<Outcome<AppendResult>> result) {
+      this.input = input;
+      this.result = result;
+    }
+  }
+
+  AppendSession(Env env, DataPlane data, BasinName basin, StreamName stream, String id) {
+    this.env = env;
+    this.data = data;
+    this.basin = basin;
+    this.stream = stream;
+    this.id = id;
+  }
+
+  /**
+   * Submits the next input. The result is its ack or condition failure, or — after the session
+   * has failed — a failure saying so; results complete in submission order.
+   */
+  public Promise<Outcome<AppendResult>> submit(AppendInput input) {
+    Promise<Outcome<AppendResult>> result = env.promise();
+    if (closed) {
+      result.complete(Outcome.failed(new S2Error(ErrorCode.INVALID, "append session is closed")));
+      return result;
+    }
+    if (failure != null) {
+      result.complete(Outcome.failed(ended()));
+      return result;
+    }
+    if (entries.size() >= INPUTS_IN_FLIGHT_MAX) {
+      failure = new S2Error(ErrorCode.RATE_LIMITED,
+          "append session has " + INPUTS_IN_FLIGHT_MAX + " inputs in flight; wait for acks before sending more");
+      result.complete(Outcome.failed(failure));
+      return result;
+    }
+    entries.addLast(new Entry(input, result));
+    inFlightBytes += input.batch().meteredBytes();
+    pump();
+    return result;
+  }
+
+  /** Accepts no more inputs; those submitted still complete. */
+  public void close() {
+    closed = true;
+  }
+
+  /** Inputs submitted and not yet delivered. */
+  public int inFlightInputs() {
+    return entries.size();
+  }
+
+  /** Metered bytes of the inputs submitted and not yet delivered (for transports' back-pressure). */
+  public long inFlightBytes() {
+    return inFlightBytes;
+  }
+
+  /** Sends the oldest unsent input, resolving the stream first (from the frontend's cache). */
+  private void pump() {
+    if (resolving) {
+      return;
+    }
+    Entry next = null;
+    for (Entry e : entries) {
+      if (!e.sent && e.outcome == null) {
+        next = e;
+        break;
+      }
+    }
+    if (next == null) {
+      return;
+    }
+    if (failure != null) {
+      deliver();
+      return;
+    }
+    Entry entry = next;
+    resolving = true;
+    data.appendTarget(basin, stream).onComplete((target, thrown) -> {
+      resolving = false;
+      if (thrown != null) {
+        throw new IllegalStateException("stream lookup failed unexpectedly", thrown);
+      }
+      if (failure != null) {
+        // The session failed while this lookup ran: the input was (or will be) settled as never
+        // sent, so it must not be sent now.
+        deliver();
+        return;
+      }
+      switch (target) {
+        case Outcome.Failed<DataPlane.AppendTarget> f -> entry.outcome = new Outcome.Failed<>(f.error(), f.indefinite());
+        case Outcome.Ok<DataPlane.AppendTarget> ok -> {
+          entry.sent = true;
+          long index = nextIndex++;
+          data.appendTo(ok.value().stream(), ok.value().streamlet(), entry.input, id, index).onComplete((outcome, t) -> {
+            if (t != null) {
+              throw new IllegalStateException("append failed unexpectedly", t);
+            }
+            entry.outcome = outcome;
+            deliver();
+          });
+        }
+      }
+      deliver();
+      pump();
+    });
+  }
+
+  /** Completes the oldest entries whose outcomes are known, in order. */
+  private void deliver() {
+    while (!entries.isEmpty()) {
+      Entry head = entries.peekFirst();
+      if (head.outcome == null && (head.sent || failure == null)) {
+        return; // still waiting for its answer, or for its turn to be sent
+      }
+      entries.pollFirst();
+      inFlightBytes -= head.input.batch().meteredBytes();
+      head.result.complete(settle(head));
+    }
+  }
+
+  private Outcome<AppendResult> settle(Entry e) {
+    if (failure == null) {
+      if (e.outcome instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck) {
+        return e.outcome;
+      }
+      failure = switch (e.outcome) {
+        case Outcome.Failed<AppendResult> f -> f.error();
+        case Outcome.Ok<AppendResult> ok -> new S2Error(ErrorCode.INVALID, "append session input failed: " + ok.value());
+      };
+      return e.outcome;
+    }
+    // After the session failed: say whether this input may have been applied all the same.
+    boolean mayHaveApplied = e.sent && switch (e.outcome) {
+      case Outcome.Ok<AppendResult> ok -> ok.value() instanceof AppendAck;
+      case Outcome.Failed<AppendResult> f -> f.indefinite();
+      case null -> true;
+    };
+    return new Outcome.Failed<>(ended(), mayHaveApplied);
+  }
+
+  private S2Error ended() {
+    return new S2Error(failure.code(), "append session ended by an earlier failure: " + failure.message());
+  }
+}
