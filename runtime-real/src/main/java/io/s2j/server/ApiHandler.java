@@ -76,6 +76,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
   private boolean discarding;
   /** The current request's body goes to an append session as it arrives. */
   private AppendSessionExchange appendSession;
+  /** Append sessions whose response may still be going (aborted if the connection closes). */
+  private final List<AppendSessionExchange> openAppendSessions = new ArrayList<>();
 
   ApiHandler(Frontend fe, boolean http2, int bodyBytesMax) {
     this.fe = fe;
@@ -122,6 +124,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
           StreamName stream = streamPath(t.segments.get(2));
           encryptionKey(req);
           appendSession = new AppendSessionExchange(fe, ctx, req, basin, stream);
+          openAppendSessions.add(appendSession);
           appendSession.start();
           return;
         }
@@ -184,10 +187,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     releaseBody();
-    if (appendSession != null) {
-      appendSession.abort();
-      appendSession = null;
-    }
+    openAppendSessions.forEach(AppendSessionExchange::abort);
+    openAppendSessions.clear();
+    appendSession = null;
     super.channelInactive(ctx);
   }
 
