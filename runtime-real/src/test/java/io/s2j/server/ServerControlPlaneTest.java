@@ -348,4 +348,16 @@ class ServerControlPlaneTest extends ServerFixture {
         .assertError(422, "invalid");
     call("POST", "/v1/streams", "{}", "s2-basin", b).assertError(400, "bad_json");
   }
+
+  @Test
+  void corsPreflightIsAnsweredPermissively() {
+    Resp r = send(req("/v1/streams").method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody())
+        .header("origin", "http://example.test").header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "s2-basin, content-type"));
+    assertEquals(200, r.status(), r::text);
+    assertEquals("*", r.header("access-control-allow-origin"));
+    assertTrue(r.header("access-control-allow-headers").contains("s2-basin"));
+    Resp g = get("/health", "origin", "http://example.test");
+    assertEquals("*", g.header("access-control-allow-origin"));
+  }
 }

@@ -338,4 +338,27 @@ class ServerDataPlaneTest extends ServerFixture {
     assertEquals(List.of("x"), bodies(read(b, name, "seq_num=0").json()));
     assertEquals(name, get("/v1/streams", "s2-basin", b).json().path("streams").get(0).path("name").asText());
   }
+
+  @Test
+  void unaryResponsesOver1KiBAreCompressedPerAcceptEncodingAndRequestBodiesDecompressed() throws Exception {
+    String b = withStream(null);
+    String big = "q".repeat(3000);
+    java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+      out.write(("{\"records\":[{\"body\":\"" + big + "\"}]}").getBytes(StandardCharsets.UTF_8));
+    }
+    send(req("/v1/streams/s/records").header("s2-basin", b).header("content-type", "application/json")
+        .header("content-encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(gz.toByteArray()))).assertStatus(200);
+    Resp r = read(b, "s", "seq_num=0", "accept-encoding", "gzip");
+    assertEquals(200, r.status());
+    assertEquals("gzip", r.header("content-encoding"));
+    byte[] plain = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(r.body())).readAllBytes();
+    assertEquals(List.of(big), bodies(JSON.readTree(plain)));
+    Resp z = read(b, "s", "seq_num=0", "accept-encoding", "zstd");
+    assertEquals("zstd", z.header("content-encoding"));
+    byte[] unz = com.github.luben.zstd.Zstd.decompress(z.body(), (int) com.github.luben.zstd.Zstd.getFrameContentSize(z.body()));
+    assertEquals(List.of(big), bodies(JSON.readTree(unz)));
+    Resp small = tail(b, "s");
+    assertEquals(null, small.header("content-encoding"), "small bodies stay uncompressed");
+  }
 }
