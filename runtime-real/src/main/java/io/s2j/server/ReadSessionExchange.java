@@ -28,11 +28,15 @@ import java.nio.charset.StandardCharsets;
  * event (404, 416, ...) are ordinary HTTP error responses; after it, an SSE {@code error} event or
  * an S2S terminal frame. A closed connection cancels the session.
  *
- * <p>Simplified: no back-pressure yet — a slow client's events queue in the channel's outbound
- * buffer (a follow session at the tail produces little; a long catch-up can buffer a lot).
+ * <p>Simplified: no back-pressure yet (a {@link ReadSession} cannot be paused), so a slow client's
+ * events queue in the connection's outbound buffer. That queue is bounded: beyond
+ * {@link #UNSENT_BYTES_MAX} written but not yet sent, the session is cancelled and ends with
+ * {@code 503 unavailable} (the client resumes from its last position).
  */
 final class ReadSessionExchange {
   enum Kind { SSE, S2S }
+
+  static final long UNSENT_BYTES_MAX = 64L << 20;
 
   private final Frontend fe;
   private final ChannelHandlerContext ctx;
@@ -42,6 +46,8 @@ final class ReadSessionExchange {
   /** Records and metered bytes delivered so far (SSE event ids), from Last-Event-ID on a resume. */
   private long deliveredCount;
   private long deliveredBytes;
+  /** Bytes handed to the connection whose writes have not completed yet. */
+  private long unsentBytes;
   private boolean started;
   private boolean finished;
   private volatile boolean cancelled;
@@ -109,6 +115,13 @@ final class ReadSessionExchange {
       }
       case ReadSession.Batch b -> {
         start();
+        if (unsentBytes > UNSENT_BYTES_MAX) {
+          cancel();
+          S2Error slow = new S2Error(io.s2j.api.ErrorCode.UNAVAILABLE,
+              "read session ended: the client is not reading (" + unsentBytes + " bytes unsent)");
+          fail(slow, slow.code().httpStatus(), Json.bytes(Json.error(slow)));
+          return;
+        }
         batch(b);
       }
       case ReadSession.Heartbeat h -> {
@@ -184,6 +197,9 @@ final class ReadSessionExchange {
   }
 
   private void write(ByteBuf buf) {
-    ctx.writeAndFlush(new DefaultHttpContent(buf)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    int n = buf.readableBytes();
+    unsentBytes += n;
+    ctx.writeAndFlush(new DefaultHttpContent(buf)).addListener(f -> unsentBytes -= n)
+        .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
   }
 }
