@@ -488,4 +488,26 @@ class ServerSessionsTest extends ServerFixture {
     assertEquals(404, ex.awaitResponse().status().code());
     assertEquals("basin_not_found", JSON.readTree(ex.awaitBody()).path("code").asText());
   }
+
+  @Test
+  void unaryCallsAlsoWorkOverH2c() throws Exception {
+    String b = freshBasin();
+    H2Client.Exchange create = h2.open(HttpMethod.PUT, "/v1/basins/" + b, Map.of(), true);
+    assertEquals(201, create.awaitResponse().status().code());
+    assertEquals("created", create.awaitResponse().headers().get("s2-provision-result"));
+    assertEquals(b, JSON.readTree(create.awaitBody()).path("name").asText());
+    H2Client.Exchange stream = h2.open(HttpMethod.PUT, "/v1/streams/s", Map.of("s2-basin", b), true);
+    assertEquals(201, stream.awaitResponse().status().code());
+    H2Client.Exchange append = h2.open(HttpMethod.POST, "/v1/streams/s/records",
+        Map.of("s2-basin", b, "content-type", "application/json"), false);
+    append.send("{\"records\":[{\"body\":\"over h2\"}]}".getBytes(StandardCharsets.UTF_8));
+    append.finish();
+    assertEquals(200, append.awaitResponse().status().code());
+    assertEquals(1, JSON.readTree(append.awaitBody()).path("end").path("seq_num").asLong());
+    H2Client.Exchange read = h2.open(HttpMethod.GET, "/v1/streams/s/records?seq_num=0", Map.of("s2-basin", b), true);
+    assertEquals(List.of("over h2"), bodies(JSON.readTree(read.awaitBody())));
+    H2Client.Exchange missing = h2.open(HttpMethod.GET, "/v1/streams/s/records/tail", Map.of(), true);
+    assertEquals(400, missing.awaitResponse().status().code());
+    assertEquals("bad_header", JSON.readTree(missing.awaitBody()).path("code").asText());
+  }
 }
