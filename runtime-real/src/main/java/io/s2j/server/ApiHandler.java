@@ -69,6 +69,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
   private final Frontend fe;
   private final boolean http2;
   private final int bodyBytesMax;
+  private final long readSessionUnsentBytesMax;
 
   private HttpRequest request;
   private CompositeByteBuf body;
@@ -79,10 +80,11 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
   /** Append sessions whose response may still be going (aborted if the connection closes). */
   private final List<AppendSessionExchange> openAppendSessions = new ArrayList<>();
 
-  ApiHandler(Frontend fe, boolean http2, int bodyBytesMax) {
+  ApiHandler(Frontend fe, boolean http2, ServerConfig config) {
     this.fe = fe;
     this.http2 = http2;
-    this.bodyBytesMax = bodyBytesMax;
+    this.bodyBytesMax = config.bodyBytesMax();
+    this.readSessionUnsentBytesMax = config.readSessionUnsentBytesMax();
   }
 
   // ---------------------------------------------------------------- request assembly
@@ -462,7 +464,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     String accept = mediaType(req.headers().get(HttpHeaderNames.ACCEPT));
     if (S2S.equals(mediaType(req.headers().get(HttpHeaderNames.CONTENT_TYPE)))) {
       new ReadSessionExchange(fe, ctx, ReadSessionExchange.Kind.S2S, format,
-          S2sFrames.Compression.negotiate(req.headers().getAll(HttpHeaderNames.ACCEPT_ENCODING)), 0, 0)
+          S2sFrames.Compression.negotiate(req.headers().getAll(HttpHeaderNames.ACCEPT_ENCODING)), 0, 0, readSessionUnsentBytesMax)
           .open(basin, stream, q.from(), q.clamp(), q.end());
       return;
     }
@@ -480,7 +482,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         end = new ReadEnd(end.count() == null ? null : saturatingSub(end.count(), id[1]),
             end.bytes() == null ? null : saturatingSub(end.bytes(), id[2]), end.untilMs(), end.waitSecs());
       }
-      new ReadSessionExchange(fe, ctx, ReadSessionExchange.Kind.SSE, format, S2sFrames.Compression.NONE, count0, bytes0)
+      new ReadSessionExchange(fe, ctx, ReadSessionExchange.Kind.SSE, format, S2sFrames.Compression.NONE, count0, bytes0, readSessionUnsentBytesMax)
           .open(basin, stream, from, q.clamp(), end);
       return;
     }

@@ -42,11 +42,11 @@ final class ProtocolDetector extends ByteToMessageDecoder {
       .build();
 
   private final Frontend frontend;
-  private final int bodyBytesMax;
+  private final ServerConfig config;
 
-  ProtocolDetector(Frontend frontend, int bodyBytesMax) {
+  ProtocolDetector(Frontend frontend, ServerConfig config) {
     this.frontend = frontend;
-    this.bodyBytesMax = bodyBytesMax;
+    this.config = config;
   }
 
   @Override
@@ -64,11 +64,11 @@ final class ProtocolDetector extends ByteToMessageDecoder {
       p.addAfter("h2-codec", "h2-multiplex", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
         @Override
         protected void initChannel(Http2StreamChannel ch) {
-          ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), new ApiHandler(frontend, true, bodyBytesMax));
+          ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), new ApiHandler(frontend, true, config));
         }
       }));
     } else {
-      p.addAfter(ctx.name(), "api", new ApiHandler(frontend, false, bodyBytesMax));
+      p.addAfter(ctx.name(), "api", new ApiHandler(frontend, false, config));
       p.addAfter(ctx.name(), "keep-alive", new HttpServerKeepAliveHandler());
       p.addAfter(ctx.name(), "compress", new ResponseCompressor());
       p.addAfter(ctx.name(), "decompress", new HttpContentDecompressor(0));

@@ -30,13 +30,12 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Simplified: no back-pressure yet (a {@link ReadSession} cannot be paused), so a slow client's
  * events queue in the connection's outbound buffer. That queue is bounded: beyond
- * {@link #UNSENT_BYTES_MAX} written but not yet sent, the session is cancelled and ends with
+ * {@code unsentBytesMax} written but not yet sent, the session is cancelled and ends with
  * {@code 503 unavailable} (the client resumes from its last position).
  */
 final class ReadSessionExchange {
   enum Kind { SSE, S2S }
 
-  static final long UNSENT_BYTES_MAX = 64L << 20;
 
   private final Frontend fe;
   private final ChannelHandlerContext ctx;
@@ -48,6 +47,7 @@ final class ReadSessionExchange {
   private long deliveredBytes;
   /** Bytes handed to the connection whose writes have not completed yet. */
   private long unsentBytes;
+  private final long unsentBytesMax;
   private boolean started;
   private boolean finished;
   private volatile boolean cancelled;
@@ -55,7 +55,8 @@ final class ReadSessionExchange {
   private ReadSession session;
 
   ReadSessionExchange(Frontend fe, ChannelHandlerContext ctx, Kind kind, RecordFormat format,
-      S2sFrames.Compression compression, long deliveredCount, long deliveredBytes) {
+      S2sFrames.Compression compression, long deliveredCount, long deliveredBytes, long unsentBytesMax) {
+    this.unsentBytesMax = unsentBytesMax;
     this.fe = fe;
     this.ctx = ctx;
     this.kind = kind;
@@ -115,7 +116,7 @@ final class ReadSessionExchange {
       }
       case ReadSession.Batch b -> {
         start();
-        if (unsentBytes > UNSENT_BYTES_MAX) {
+        if (unsentBytes > unsentBytesMax) {
           cancel();
           S2Error slow = new S2Error(io.s2j.api.ErrorCode.UNAVAILABLE,
               "read session ended: the client is not reading (" + unsentBytes + " bytes unsent)");

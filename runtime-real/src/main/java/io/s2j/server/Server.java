@@ -112,7 +112,7 @@ public final class Server implements AutoCloseable {
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-              ch.pipeline().addLast("detect", new ProtocolDetector(frontend, config.bodyBytesMax()));
+              ch.pipeline().addLast("detect", new ProtocolDetector(frontend, config));
             }
           });
       Channel ch = b.bind(new InetSocketAddress(config.host(), config.port())).syncUninterruptibly().channel();

@@ -15,20 +15,23 @@ import java.util.Objects;
  * @param streamCacheMs how long the frontend may cache stream lookups (0 = look every stream up in
  *     metadata per call); a stream config change or deletion completes only after this long
  * @param bodyBytesMax the largest request body accepted (a 1 MiB batch in JSON base64 is ~1.4 MiB)
+ * @param readSessionUnsentBytesMax what a read session may have written to a client that is not
+ *     reading; beyond it the session ends with {@code 503 unavailable}
  */
 public record ServerConfig(String host, int port, Storage storage, int channels, Long flushIntervalMs,
-    long streamCacheMs, int bodyBytesMax) {
+    long streamCacheMs, int bodyBytesMax, long readSessionUnsentBytesMax) {
 
   public static final int PORT_DEFAULT = 8080;
   public static final int CHANNELS_DEFAULT = 2;
   public static final long STREAM_CACHE_MS_DEFAULT = 0;
   public static final int BODY_BYTES_MAX_DEFAULT = 8 << 20;
+  public static final long READ_SESSION_UNSENT_BYTES_MAX_DEFAULT = 64L << 20;
 
   public ServerConfig {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(storage, "storage");
     if (port < 0 || port > 65535 || channels < 1 || (flushIntervalMs != null && flushIntervalMs < 1)
-        || streamCacheMs < 0 || bodyBytesMax < 1 << 20) {
+        || streamCacheMs < 0 || bodyBytesMax < 1 << 20 || readSessionUnsentBytesMax < 1 << 20) {
       throw new IllegalArgumentException("invalid server config: " + this);
     }
   }
@@ -36,15 +39,19 @@ public record ServerConfig(String host, int port, Storage storage, int channels,
   /** In memory, on {@code port} of every interface, default knobs. */
   public static ServerConfig inMemory(int port) {
     return new ServerConfig("0.0.0.0", port, new Storage.Memory(), CHANNELS_DEFAULT, null, STREAM_CACHE_MS_DEFAULT,
-        BODY_BYTES_MAX_DEFAULT);
+        BODY_BYTES_MAX_DEFAULT, READ_SESSION_UNSENT_BYTES_MAX_DEFAULT);
   }
 
   public ServerConfig withStorage(Storage s) {
-    return new ServerConfig(host, port, s, channels, flushIntervalMs, streamCacheMs, bodyBytesMax);
+    return new ServerConfig(host, port, s, channels, flushIntervalMs, streamCacheMs, bodyBytesMax, readSessionUnsentBytesMax);
   }
 
   public ServerConfig withHost(String h) {
-    return new ServerConfig(h, port, storage, channels, flushIntervalMs, streamCacheMs, bodyBytesMax);
+    return new ServerConfig(h, port, storage, channels, flushIntervalMs, streamCacheMs, bodyBytesMax, readSessionUnsentBytesMax);
+  }
+
+  public ServerConfig withReadSessionUnsentBytesMax(long bytes) {
+    return new ServerConfig(host, port, storage, channels, flushIntervalMs, streamCacheMs, bodyBytesMax, bytes);
   }
 
   /** Where the cell's object store lives. */

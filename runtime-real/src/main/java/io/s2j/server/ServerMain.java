@@ -100,7 +100,8 @@ public final class ServerMain {
         (int) number(channels, "--channels", ServerConfig.CHANNELS_DEFAULT),
         blank(flush) == null ? null : number(flush, "--flush-interval-ms", 0),
         number(cache, "--stream-cache-ms", ServerConfig.STREAM_CACHE_MS_DEFAULT),
-        ServerConfig.BODY_BYTES_MAX_DEFAULT);
+        ServerConfig.BODY_BYTES_MAX_DEFAULT,
+        ServerConfig.READ_SESSION_UNSENT_BYTES_MAX_DEFAULT);
   }
 
   private static String blank(String s) {
