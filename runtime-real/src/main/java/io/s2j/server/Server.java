@@ -70,7 +70,14 @@ public final class Server implements AutoCloseable {
 
   /** Starts a server: the cell first, then the listener. */
   public static Server start(ServerConfig config) {
-    SharedObjectStore store = objectStore(config.storage());
+    return start(config, objectStore(config.storage()));
+  }
+
+  /**
+   * Starts a server over an object store made elsewhere (for embedding and tests), which it owns
+   * from now on; {@code config.storage()} then only names it and picks the channel knobs.
+   */
+  public static Server start(ServerConfig config, SharedObjectStore store) {
     ChannelKnobs base = config.storage() instanceof ServerConfig.Storage.S3 ? ChannelKnobs.STANDARD : ChannelKnobs.CHEAP_STORE;
     ChannelKnobs knobs = config.flushIntervalMs() == null ? base : withFlushInterval(base, config.flushIntervalMs());
     // The metadata store: in memory for now. A durable one plugs in here (one line).
