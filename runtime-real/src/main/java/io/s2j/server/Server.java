@@ -126,6 +126,10 @@ public final class Server implements AutoCloseable {
       Server server = new Server(config, runtime, frontend, knobs, boss, workers, ch);
       log.info("s2j server listening on {}:{} (HTTP/1.1 and h2c), storage {}, {} channel(s), chunk flush interval {} ms, stream cache {} ms",
           config.host(), server.port(), config.storage(), config.channels(), knobs.flushIntervalMs(), config.streamCacheMs());
+      if (!(config.storage() instanceof ServerConfig.Storage.Memory)) {
+        log.warn("metadata (basins, streams) is kept in memory for now: records are stored in {}, but a restarted "
+            + "server starts with no basins", config.storage());
+      }
       return server;
     } catch (RuntimeException e) {
       boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
