@@ -360,7 +360,7 @@ public final class Channel {
         standDown(seq);
         return;
       }
-      replay(applyRecovered(contents), found, 0);
+      replay(applyRecovered(contents, seq == found.lastKey()), found, 0);
     });
   }
 
@@ -382,7 +382,7 @@ public final class Channel {
   }
 
   /** Applies a recovered chunk; returns the next chunk number of the chain. */
-  private long applyRecovered(Chunk.Contents contents) {
+  private long applyRecovered(Chunk.Contents contents, boolean newest) {
     Chunk.Origin origin = contents.origin();
     Invariants.check(origin.writerEpoch() < epoch, "recovered chunk %s of my own epoch %d before I wrote any", origin, epoch);
     if (origin.voidThroughChunkSeqNum() > 0) {
@@ -392,8 +392,11 @@ public final class Channel {
     }
     wal.put(origin.chunkSeqNum(), WalChunk.of(origin.chunkSeqNum() + 1, contents.entries()));
     for (Chunk.Entry e : contents.entries()) {
+      if (bug == PlantedBug.SEQ_REUSE_AFTER_FAILOVER && newest) {
+        continue;
+      }
       Streamlet s = streamlets.get(e.streamletId());
-      StreamPosition tail = new StreamPosition(e.nextSeqNum(), e.lastTimestamp());
+      StreamPosition tail = new StreamPosition(e.nextSeqNum(), bug == PlantedBug.TIMESTAMP_BACKWARDS ? 0 : e.lastTimestamp());
       String token = e.fencingToken() != null ? e.fencingToken() : (s == null ? "" : s.pending.fencingToken());
       long trim = e.trimPoint() != null ? e.trimPoint() : (s == null ? 0 : s.pending.trimPoint());
       if (s == null) {
@@ -563,6 +566,12 @@ public final class Channel {
     });
   }
 
+  static AppendResponse ackResponse(io.s2j.api.AppendAck ack) {
+    return AppendResponse.newBuilder().setAck(io.s2j.channel.proto.AppendAckProto.newBuilder()
+        .setStart(ChannelRpc.toProto(ack.start())).setEnd(ChannelRpc.toProto(ack.end()))
+        .setTail(ChannelRpc.toProto(ack.tail()))).build();
+  }
+
   static AppendResponse error(ErrorCode code, String message, boolean indefinite) {
     return AppendResponse.newBuilder().setError(errorProto(code, message, indefinite)).build();
   }
@@ -591,6 +600,10 @@ public final class Channel {
    * new session.
    */
   private void ordered(AppendRequest request, Promise<AppendResponse> response) {
+    if (bug == PlantedBug.SESSION_UNORDERED) {
+      append(request, response, null);
+      return;
+    }
     String id = request.getSession().getId();
     long index = request.getSession().getIndex();
     SessionOrder known = sessions.remove(id);
@@ -709,7 +722,18 @@ public final class Channel {
         refuse(order, response, error(ErrorCode.UNAVAILABLE, "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false));
         return;
       }
-      AppendStep step = s.pending.append(input, s.config, s.cipher, env.clock().wallMillis());
+      AppendInput checked = input;
+      if (bug == PlantedBug.SKIP_FENCING_CHECK) {
+        checked = new AppendInput(input.batch(), input.matchSeqNum(), null);
+      }
+      if (bug == PlantedBug.MATCH_AGAINST_DURABLE_TAIL && input.matchSeqNum() != null) {
+        if (input.matchSeqNum() != s.durableTail.seqNum()) {
+          refuse(order, response, AppendResponse.newBuilder().setSeqNumMismatch(s.durableTail.seqNum()).build());
+          return;
+        }
+        checked = new AppendInput(checked.batch(), null, checked.fencingToken());
+      }
+      AppendStep step = s.pending.append(checked, s.config, s.cipher, env.clock().wallMillis());
       if (!(step instanceof AppendStep.Sequenced) && order != null) {
         order.poisoned = true;
       }
@@ -762,12 +786,18 @@ public final class Channel {
     tryFlush();
   }
 
-  private void accept(Streamlet s, AppendStep.Sequenced step, Promise<AppendResponse> response, long meteredBytes) {
+  private void accept(Streamlet s, AppendStep.Sequenced step, Promise<AppendResponse> responseToClient, long meteredBytes) {
+    Promise<AppendResponse> response = responseToClient;
     openChunk();
     StreamState next = step.next();
     Chunk.Entry entry = new Chunk.Entry(s.id, step.records(), next.fencingToken(), next.trimPoint());
     current.add(entry);
     currentEntries.add(entry);
+    if (bug == PlantedBug.ACK_BEFORE_CHUNK_DURABLE) {
+      io.s2j.api.AppendAck early = step.ack(next.tail());
+      response.complete(ackResponse(early));
+      response = env.promise(); // the release later completes nobody's promise
+    }
     currentPending.add(new Pending(s, step, response, meteredBytes));
     s.pending = next;
     s.batchesNotDurable++;
@@ -862,9 +892,7 @@ public final class Channel {
     for (Pending p : chunk.pending) {
       pendingBytes -= p.meteredBytes();
       io.s2j.api.AppendAck ack = p.step().ack(p.streamlet().durableTail);
-      p.response().complete(AppendResponse.newBuilder().setAck(io.s2j.channel.proto.AppendAckProto.newBuilder()
-          .setStart(ChannelRpc.toProto(ack.start())).setEnd(ChannelRpc.toProto(ack.end()))
-          .setTail(ChannelRpc.toProto(ack.tail()))).build());
+      p.response().complete(ackResponse(ack));
     }
     for (Streamlet s : touched) {
       while (!s.held.isEmpty() && s.held.peekFirst().untilSeqNum() <= s.durableTail.seqNum()) {
@@ -900,6 +928,14 @@ public final class Channel {
         break;
       }
       it.remove();
+      if (bug == PlantedBug.ZOMBIE_ACKS) {
+        chunk.pending.forEach(p -> {
+          io.s2j.api.AppendAck zombie = p.step().ack(p.step().next().tail());
+          p.response().complete(ackResponse(zombie));
+        });
+        chunk.barriers.forEach(b -> b.accept(false));
+        continue;
+      }
       chunk.pending.forEach(p -> p.response().complete(certain ? gone : unknown));
       chunk.barriers.forEach(b -> b.accept(false));
     }

@@ -1,21 +1,40 @@
 package io.s2j.channel;
 
 /**
- * Mistakes a channel implementation could plausibly make, switched on only by the simulator's
- * planted-bug runs to prove its checks catch them; always {@link #NONE} outside those runs.
+ * Mistakes the data plane (channel and frontend) could plausibly make, switched on only by the
+ * simulator's planted-bug runs to prove its checks catch them; always {@link #NONE} outside those
+ * runs (the real runtime has no way to set one).
  */
 public enum PlantedBug {
-  NONE,
-  /** Acknowledges a chunk's batches as soon as it is durable, without waiting for earlier chunks. */
-  ACK_OUT_OF_ORDER,
-  /** A new incarnation starts writing at the first free chunk number without fencing. */
-  NO_FENCE,
-  /** A refused create is taken as "my earlier attempt landed" without reading whose chunk it is. */
-  TRUST_REFUSED_CREATE,
-  /** Reads and tail checks answer from memory without proving the incarnation still owns the log. */
-  READ_WITHOUT_BARRIER,
-  /** Garbage collection deletes fence chunks too (found by the sweep when GC was first written). */
-  GC_DELETES_FENCES,
-  /** A fence that landed is trusted without confirming the epoch (found by the sweep likewise). */
-  FENCE_WITHOUT_EPOCH_CHECK
+  NONE("no planted bug"),
+  ACK_OUT_OF_ORDER("Acknowledges a chunk's batches as soon as it is durable, without waiting for earlier chunks."),
+  NO_FENCE("A new incarnation starts writing at the first free chunk number without fencing."),
+  TRUST_REFUSED_CREATE("A refused create is taken as \"my earlier attempt landed\" without reading whose chunk it is."),
+  READ_WITHOUT_BARRIER("Reads and tail checks answer from memory without proving the incarnation still owns the log."),
+  GC_DELETES_FENCES("Garbage collection deletes fence chunks too (found by the sweep when GC was first written)."),
+  FENCE_WITHOUT_EPOCH_CHECK("A fence that landed is trusted without confirming the epoch (found by the sweep likewise)."),
+  ACK_BEFORE_CHUNK_DURABLE("Acknowledges a batch as soon as it is sequenced, before its chunk is durable."),
+  ZOMBIE_ACKS("A fenced incarnation (a zombie) acknowledges its in-flight batches instead of failing them."),
+  SEQ_REUSE_AFTER_FAILOVER("Recovery ignores the newest chunk's tails, so the new incarnation reuses its sequence numbers."),
+  TIMESTAMP_BACKWARDS("Recovery forgets the tail's timestamp, so timestamps can go backwards after a failover."),
+  MATCH_AGAINST_DURABLE_TAIL("match_seq_num is compared with the durable tail instead of the pipelined one."),
+  SKIP_FENCING_CHECK("The fencing token of an append is not checked."),
+  SESSION_UNORDERED("Append-session requests are applied in arrival order, not session order."),
+  READ_SKIPS_AT_SEGMENT_BOUNDARY("Frontend: a read continuing from segments into the channel skips the first record it holds.");
+
+  private final String description;
+
+  PlantedBug(String description) {
+    this.description = description;
+  }
+
+  /** What the bug does, in one sentence. */
+  public String description() {
+    return description;
+  }
+
+  /** The name used on the command line, e.g. {@code ack-out-of-order}. */
+  public String cliName() {
+    return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+  }
 }

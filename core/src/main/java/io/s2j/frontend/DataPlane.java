@@ -70,6 +70,7 @@ public final class DataPlane {
   private final Env env;
   private final Catalog catalog;
   private final ChannelDirectory directory;
+  private final io.s2j.channel.PlantedBug bug;
   /** Stream lookups kept for {@link Catalog#streamCacheTtlNanos()} (active streams only). */
   private final java.util.TreeMap<String, CachedStream> streamCache = new java.util.TreeMap<>();
   static final int STREAM_CACHE_ENTRIES_MAX = 100_000;
@@ -86,9 +87,15 @@ public final class DataPlane {
   private long appendSessionsOpened;
 
   public DataPlane(Env env, Catalog catalog, ChannelDirectory directory) {
+    this(env, catalog, directory, io.s2j.channel.PlantedBug.NONE);
+  }
+
+  /** A data plane with a planted bug: for the simulator's planted-bug runs only. */
+  public DataPlane(Env env, Catalog catalog, ChannelDirectory directory, io.s2j.channel.PlantedBug bug) {
     this.env = env;
     this.catalog = catalog;
     this.directory = directory;
+    this.bug = bug;
   }
 
   // ---------------------------------------------------------------- shared plumbing
@@ -353,6 +360,11 @@ public final class DataPlane {
 
   /** Reads {@code [seq, tailSeq)} within {@code budget}: from segments below what the channel holds, then from the channel. */
   private Promise<Outcome<CatchUp>> catchUp(OpenedStream os, Streamlet sl, long seq, long tailSeq, ReadBudget budget, List<SequencedRecord> out) {
+    return catchUp(os, sl, seq, tailSeq, budget, out, false);
+  }
+
+  private Promise<Outcome<CatchUp>> catchUp(OpenedStream os, Streamlet sl, long seq, long tailSeq, ReadBudget budget,
+      List<SequencedRecord> out, boolean afterSegment) {
     if (seq >= tailSeq || budget.exhausted()) {
       return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, seq, budget, budget.exhausted())));
     }
@@ -366,12 +378,16 @@ public final class DataPlane {
           }
           ReadResponse.Records got = resp.getRecords();
           if (got.getRecordsCount() > 0) {
-            return continueWith(os, sl, decode(got.getRecordsList()), tailSeq, budget, out);
+            List<SequencedRecord> held = decode(got.getRecordsList());
+            if (bug == io.s2j.channel.PlantedBug.READ_SKIPS_AT_SEGMENT_BOUNDARY && afterSegment && held.size() > 1) {
+              held = held.subList(1, held.size());
+            }
+            return continueWith(os, sl, held, tailSeq, budget, out, false);
           }
           if (seq < got.getFirstHeldSeqNum()) {
             return segmentRecords(sl, seq).flatMap(fromSegment -> switch (fromSegment) {
               case Outcome.Failed<List<SequencedRecord>> f -> Promise.completed(env.scheduler(), pass(f));
-              case Outcome.Ok<List<SequencedRecord>> records -> continueWith(os, sl, records.value(), tailSeq, budget, out);
+              case Outcome.Ok<List<SequencedRecord>> records -> continueWith(os, sl, records.value(), tailSeq, budget, out, true);
             });
           }
           return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, seq, budget, false)));
@@ -383,7 +399,7 @@ public final class DataPlane {
   }
 
   private Promise<Outcome<CatchUp>> continueWith(OpenedStream os, Streamlet sl, List<SequencedRecord> records, long tailSeq,
-      ReadBudget budget, List<SequencedRecord> out) {
+      ReadBudget budget, List<SequencedRecord> out, boolean fromSegment) {
     List<SequencedRecord> upToTail = new ArrayList<>();
     for (SequencedRecord r : records) {
       if (r.seqNum() < tailSeq) {
@@ -397,7 +413,7 @@ public final class DataPlane {
     if (taken.ended()) {
       return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, next, taken.left(), true)));
     }
-    return catchUp(os, sl, next, tailSeq, taken.left(), out);
+    return catchUp(os, sl, next, tailSeq, taken.left(), out, fromSegment);
   }
 
   /** Waits up to {@code waitMs} for records at {@code seq}; returns the first live batch within the budget. */

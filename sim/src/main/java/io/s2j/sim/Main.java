@@ -10,9 +10,12 @@ import java.util.Locale;
  * The {@code s2j-sim} command line.
  *
  * <pre>
- * run   --seed N [--scenario NAME] [--bug NAME] [--verbose]   one seed; exit 0 only on PASS
+ * run   --seed N [--scenario NAME] [--bug NAME] [--verbose] [--history-dir DIR]
+ *                                                            one seed; exit 0 only on PASS; writes the
+ *                                                            run's histories (JSONL per stream, EDN) to DIR
  * sweep --seeds A..B [--scenario NAME] [--bug NAME] [--jobs J] many seeds; exit 0 only if all pass
  * list                                                       the scenarios and their planted bugs
+ * bugs                                                       every planted bug, what it does, where it runs
  * </pre>
  */
 @NonDeterministic("the command line: parses arguments, prints, and runs independent seeds on worker threads")
@@ -37,6 +40,10 @@ public final class Main {
           Scenarios.all().forEach(s -> out.println(s.name() + "  planted bugs: " + String.join(", ", s.bugs())));
           yield 0;
         }
+        case "bugs" -> {
+          bugs(out);
+          yield 0;
+        }
         default -> {
           err.println("unknown command: " + a.command);
           usage(err);
@@ -50,10 +57,26 @@ public final class Main {
     }
   }
 
+  /** Every planted bug with what it does and the scenarios that can plant it. */
+  private static void bugs(PrintStream out) {
+    java.util.TreeMap<String, List<String>> where = new java.util.TreeMap<>();
+    for (Scenario s : Scenarios.all()) {
+      for (String bug : s.bugs()) {
+        where.computeIfAbsent(bug, b -> new java.util.ArrayList<>()).add(s.name());
+      }
+    }
+    java.util.Map<String, String> described = new java.util.TreeMap<>();
+    for (io.s2j.channel.PlantedBug b : io.s2j.channel.PlantedBug.values()) {
+      described.put(b.cliName(), b.description());
+    }
+    where.forEach((bug, scenarios) -> out.printf(java.util.Locale.ROOT, "%-32s %s [scenarios: %s]%n", bug,
+        described.getOrDefault(bug, "counter scaffold bug"), String.join(", ", scenarios)));
+  }
+
   private static void usage(PrintStream err) {
-    err.println("usage: java -jar sim/target/s2j-sim.jar run --seed N [--scenario NAME] [--bug NAME] [--verbose]");
+    err.println("usage: java -jar sim/target/s2j-sim.jar run --seed N [--scenario NAME] [--bug NAME] [--verbose] [--history-dir DIR]");
     err.println("       java -jar sim/target/s2j-sim.jar sweep --seeds A..B [--scenario NAME] [--bug NAME] [--jobs J]");
-    err.println("       java -jar sim/target/s2j-sim.jar list");
+    err.println("       java -jar sim/target/s2j-sim.jar list | bugs");
     err.println("scenarios: " + String.join(", ", Scenarios.all().stream().map(Scenario::name).toList())
         + " (default " + Scenarios.DEFAULT + ")");
   }
@@ -63,7 +86,38 @@ public final class Main {
       throw new IllegalArgumentException("run needs --seed N");
     }
     Scenario scenario = Scenarios.byName(a.scenario);
-    RunReport report = Runner.run(scenario, a.bug, a.seed);
+    Scenario planted = a.bug == null ? scenario : scenario.withBug(a.bug);
+    java.util.List<Scenario.Outcome> outcome = new java.util.ArrayList<>(1);
+    RunReport report = Runner.run(new Scenario() {
+      @Override
+      public String name() {
+        return scenario.name();
+      }
+
+      @Override
+      public Scenario.Outcome run(long seed) {
+        outcome.add(planted.run(seed));
+        return outcome.get(0);
+      }
+
+      @Override
+      public java.util.List<String> bugs() {
+        return scenario.bugs();
+      }
+
+      @Override
+      public Scenario withBug(String bug) {
+        return this;
+      }
+    }, a.bug, a.seed);
+    if (a.historyDir != null) {
+      if (outcome.get(0).historyWriter() == null) {
+        throw new IllegalArgumentException("scenario " + scenario.name() + " records no client histories");
+      }
+      java.nio.file.Path dir = java.nio.file.Path.of(a.historyDir);
+      outcome.get(0).historyWriter().accept(dir);
+      out.println("histories written to " + dir.toAbsolutePath());
+    }
     if (!report.passed()) {
       out.print(report.failureDetails());
     } else if (a.verbose) {
@@ -160,6 +214,7 @@ public final class Main {
     String bug;
     int jobs = Runtime.getRuntime().availableProcessors();
     boolean verbose;
+    String historyDir;
 
     static Args parse(String[] args) {
       Args a = new Args();
@@ -184,6 +239,7 @@ public final class Main {
           case "--bug" -> a.bug = value(args, ++i, flag);
           case "--jobs" -> a.jobs = (int) parseLong(value(args, ++i, flag), flag);
           case "--verbose", "-v" -> a.verbose = true;
+          case "--history-dir" -> a.historyDir = value(args, ++i, flag);
           default -> throw new IllegalArgumentException("unknown option " + flag);
         }
       }

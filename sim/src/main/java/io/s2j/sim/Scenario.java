@@ -20,10 +20,18 @@ public interface Scenario {
   /** This scenario with the named bug planted; throws for an unknown name. */
   Scenario withBug(String bug);
 
-  /** What a run produced: the world (for trace and counters), violations, and a description. */
-  record Outcome(SimWorld world, List<String> violations, String description) {
+  /**
+   * What a run produced: the world (for trace and counters), violations, a description, and —
+   * for scenarios that record client histories — what writes them to a directory (else null).
+   */
+  record Outcome(SimWorld world, List<String> violations, String description,
+      java.util.function.Consumer<java.nio.file.Path> historyWriter) {
     public Outcome {
       violations = List.copyOf(violations);
+    }
+
+    public Outcome(SimWorld world, List<String> violations, String description) {
+      this(world, violations, description, null);
     }
   }
 }

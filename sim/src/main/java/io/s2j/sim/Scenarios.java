@@ -7,7 +7,8 @@ import java.util.List;
 public final class Scenarios {
   private Scenarios() {}
 
-  public static final String DEFAULT = "counter";
+  /** The whole data plane: frontends, channels, metadata, bucket, faults. */
+  public static final String DEFAULT = "cell";
 
   public static List<Scenario> all() {
     return List.of(CounterScenario.standard(), CounterScenario.busy(), new io.s2j.sim.channel.ChannelScenario(), io.s2j.sim.channel.ChannelScenario.takeover(),

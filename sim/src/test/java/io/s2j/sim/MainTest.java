@@ -33,7 +33,7 @@ class MainTest {
 
   @Test
   void aFailingRunExitsOneAndPrintsHowToReproduce() {
-    Result r = run("run", "--seed", "1", "--bug", "ack-before-durable");
+    Result r = run("run", "--seed", "1", "--scenario", "counter", "--bug", "ack-before-durable");
     assertEquals(1, r.exit());
     assertTrue(r.lastLine().startsWith("seed=1 result=FAIL trace="), r.lastLine());
     assertTrue(r.out().contains("reproduce with: java -jar sim/target/s2j-sim.jar run --seed 1 --scenario counter --bug ack-before-durable"), r.out());
@@ -41,11 +41,11 @@ class MainTest {
 
   @Test
   void sweepEndsWithCountsAndListsFailingSeeds() {
-    Result ok = run("sweep", "--seeds", "1..4", "--jobs", "1");
+    Result ok = run("sweep", "--seeds", "1..4", "--scenario", "counter", "--jobs", "1");
     assertEquals(0, ok.exit());
     assertEquals("seeds=4 passed=4 failed=0", ok.lastLine());
 
-    Result bad = run("sweep", "--seeds", "1..3", "--bug", "ack-before-durable", "--jobs", "2");
+    Result bad = run("sweep", "--seeds", "1..3", "--scenario", "counter", "--bug", "ack-before-durable", "--jobs", "2");
     assertEquals(1, bad.exit());
     assertEquals("seeds=3 passed=0 failed=3", bad.lastLine());
     assertTrue(bad.out().contains("FAILED seed=2 reproduce: java -jar sim/target/s2j-sim.jar run --seed 2 --scenario counter --bug ack-before-durable"));

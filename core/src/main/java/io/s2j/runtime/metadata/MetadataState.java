@@ -15,6 +15,28 @@ public final class MetadataState {
   private final TreeMap<ByteString, KeyValue> data = new TreeMap<>(ByteString.unsignedLexicographicalComparator());
   private long revision;
 
+  /**
+   * A state at {@code revision} holding exactly {@code entries} (distinct keys, each written at a
+   * revision in 1..{@code revision}): how a durable store rebuilds itself from a snapshot.
+   */
+  public static MetadataState restore(long revision, List<KeyValue> entries) {
+    if (revision < 0) {
+      throw new IllegalArgumentException("negative revision " + revision);
+    }
+    MetadataState state = new MetadataState();
+    state.revision = revision;
+    for (KeyValue kv : entries) {
+      Txn.checkKey(kv.key());
+      if (kv.modRevision() < 1 || kv.modRevision() > revision) {
+        throw new IllegalArgumentException("mod revision " + kv.modRevision() + " outside 1.." + revision);
+      }
+      if (state.data.put(kv.key(), kv) != null) {
+        throw new IllegalArgumentException("key " + kv.key() + " appears twice");
+      }
+    }
+    return state;
+  }
+
   /** The revision of the last committed transaction (0 before any). */
   public long revision() {
     return revision;

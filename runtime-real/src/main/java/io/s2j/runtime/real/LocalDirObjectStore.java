@@ -51,7 +51,9 @@ import java.util.regex.Pattern;
  * <p>Writes are durable and atomic: the new version is written to {@code staging/}, fsynced,
  * renamed over the key's file ({@code ATOMIC_MOVE}) and the directory is fsynced. Readers open a
  * file and so see one whole version. Conditional writes are atomic within this process (a lock
- * stripe per key); two processes writing one directory are <em>not</em> protected from each other.
+ * stripe per key), except that {@code IfAbsent} publishes with link(2), which is atomic across
+ * processes too; two processes racing {@code IfMatch} or unconditional puts of one key are
+ * <em>not</em> protected from each other.
  * The etag ({@code <sha-256 prefix of the bytes>-<generation>}, the generation one more than the
  * replaced version's) is persisted in the header, so it survives restarts and changes on every
  * overwrite, even with identical bytes. Blocking file I/O runs on a small pool of this store's own,
@@ -72,6 +74,9 @@ public final class LocalDirObjectStore implements SharedObjectStore {
   private final ExecutorService io;
   private final Object[] stripes = new Object[STRIPES];
   private final AtomicLong tempCounter = new AtomicLong();
+  /** Keeps the temp names of two stores open on one directory (in one process or two) apart. */
+  private final String tempSuffix =
+      "-" + ProcessHandle.current().pid() + "-" + Long.toHexString(new java.security.SecureRandom().nextLong()) + ".tmp";
 
   /** Opens (creating if needed) the store at {@code root}, removing temp files a crash left behind. */
   public LocalDirObjectStore(Path root) throws IOException {
@@ -139,7 +144,7 @@ public final class LocalDirObjectStore implements SharedObjectStore {
           return new PutResult.PreconditionFailed();
         }
         ETag etag = new ETag(Etags.contentHash(data) + "-" + (generationOf(current) + 1));
-        Path temp = staging.resolve(tempCounter.incrementAndGet() + "-" + ProcessHandle.current().pid() + ".tmp");
+        Path temp = staging.resolve(tempCounter.incrementAndGet() + tempSuffix);
         try {
           writeDurably(temp, etag, data);
           ensureParents(target);
@@ -148,7 +153,20 @@ public final class LocalDirObjectStore implements SharedObjectStore {
           // Nothing was renamed into place: the write certainly did not happen.
           throw IoFailure.definite(IoFailure.Kind.SERVER_ERROR, "put " + key + ": " + e);
         }
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        if (condition instanceof PutCondition.IfAbsent) {
+          // link(2) fails if the name exists, atomically, even against another process writing the
+          // same directory (the stripe lock only covers this one): If-None-Match holds across
+          // processes, which the metadata log's fencing relies on.
+          try {
+            Files.createLink(target, temp);
+          } catch (FileAlreadyExistsException e) {
+            Files.deleteIfExists(temp);
+            return new PutResult.PreconditionFailed();
+          }
+          Files.deleteIfExists(temp);
+        } else {
+          Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        }
         fsyncDirectory(target.getParent());
         return new PutResult.Written(etag);
       }

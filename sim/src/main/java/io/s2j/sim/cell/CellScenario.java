@@ -3,6 +3,7 @@ package io.s2j.sim.cell;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.s2j.api.StreamName;
 import io.s2j.channel.Channel;
+import io.s2j.channel.PlantedBug;
 import io.s2j.channel.ChannelKnobs;
 import io.s2j.frontend.Catalog;
 import io.s2j.frontend.ChannelDirectory;
@@ -23,6 +24,7 @@ import io.s2j.runtime.sim.Simulator;
 import io.s2j.sim.Phases;
 import io.s2j.sim.Scenario;
 import io.s2j.sim.channel.AppendHistory;
+import io.s2j.sim.history.StreamHistories;
 import io.s2j.sim.channel.ChannelScenario;
 import io.s2j.sim.channel.WalAudit;
 import java.util.ArrayList;
@@ -51,14 +53,25 @@ public final class CellScenario implements Scenario {
     return "cell";
   }
 
-  @Override
-  public List<String> bugs() {
-    return List.of();
+  private final PlantedBug bug;
+
+  public CellScenario() {
+    this(PlantedBug.NONE);
+  }
+
+  private CellScenario(PlantedBug bug) {
+    this.bug = bug;
   }
 
   @Override
-  public Scenario withBug(String bug) {
-    throw new IllegalArgumentException("the cell scenario has no planted bugs of its own; see the channel scenarios");
+  public List<String> bugs() {
+    return java.util.Arrays.stream(PlantedBug.values()).filter(b -> b != PlantedBug.NONE)
+        .map(b -> b.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
+  }
+
+  @Override
+  public Scenario withBug(String name) {
+    return new CellScenario(PlantedBug.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_')));
   }
 
   @Override
@@ -89,7 +102,7 @@ public final class CellScenario implements Scenario {
       int hostCount = draw.chance(0.5) ? 2 : 1;
       for (int h = 0; h < hostCount; h++) {
         String host = channelId + "-" + (char) ('a' + h);
-        SimProcess p = world.addProcess(host, env -> channels.add(new Channel(env, channelId, knobs)));
+        SimProcess p = world.addProcess(host, env -> channels.add(new Channel(env, channelId, knobs, bug)));
         ids.add(p.id());
         crashable.add(host);
         everyone.add(host);
@@ -105,14 +118,15 @@ public final class CellScenario implements Scenario {
       streams.add(new StreamName("stream-" + i));
     }
     AppendHistory history = new AppendHistory();
+    StreamHistories histories = new StreamHistories();
     long[] stopIssuingAtNanos = {Long.MAX_VALUE};
     List<String> clientNames = new ArrayList<>();
     for (int f = 1; f <= frontendCount; f++) {
       String n = "fe-" + f;
       world.addProcess(n, env -> {
         Catalog catalog = new Catalog(env, STREAM_CACHE_TTL_NANOS);
-        DataPlane data = new DataPlane(env, catalog, directory);
-        clientNames.add(new CellClient(env, catalog, data, streams, history, stopIssuingAtNanos).name());
+        DataPlane data = new DataPlane(env, catalog, directory, bug);
+        clientNames.add(new CellClient(env, catalog, data, streams, history, histories, stopIssuingAtNanos).name());
       });
       crashable.add(n);
       everyone.add(n);
@@ -124,16 +138,20 @@ public final class CellScenario implements Scenario {
     Simulator sim = world.simulator();
 
     List<String> violations = new ArrayList<>();
+    List<String> unknown = new ArrayList<>();
     if (sim.failure() == null) {
       check(world, streams, history, healedAtNanos, frontendCount, violations);
+      histories.check(violations, unknown);
     }
     long ok = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.OK).count();
     String description = String.format(Locale.ROOT,
-        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nlinearizability: %s operations per stream %s%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
         history.attempts().size(), ok, history.reads().size(), world.metadata().operations(),
-        channels.stream().mapToLong(Channel::sessionRequestsHeldEarly).sum(), knobs, frontendCount, streamCount, hosts,
+        channels.stream().mapToLong(Channel::sessionRequestsHeldEarly).sum(),
+        sim.failure() != null ? "not checked" : unknown.isEmpty() ? "checked" : "unknown (budget) for " + unknown,
+        histories.operationCounts(), knobs, frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
-    return new Outcome(world, violations, description);
+    return new Outcome(world, violations, description, dir -> histories.write(dir, CellClient.BASIN.value()));
   }
 
   private static void check(SimWorld world, List<StreamName> streams, AppendHistory history, long healedAtNanos,

@@ -19,17 +19,20 @@ public final class AppendHistory {
     public final long streamlet;
     public final List<String> bodies;
     public final Long matchSeqNum;
+    /** The fencing token the append presented (null: none). */
+    public final String fencingToken;
     public final long invokeNanos;
     public long completeNanos = -1;
     public Outcome outcome = Outcome.PENDING;
     public AppendAckProto ack;
     public String detail = "";
 
-    Attempt(String client, long streamlet, List<String> bodies, Long matchSeqNum, long invokeNanos) {
+    Attempt(String client, long streamlet, List<String> bodies, Long matchSeqNum, String fencingToken, long invokeNanos) {
       this.client = client;
       this.streamlet = streamlet;
       this.bodies = List.copyOf(bodies);
       this.matchSeqNum = matchSeqNum;
+      this.fencingToken = fencingToken;
       this.invokeNanos = invokeNanos;
     }
 
@@ -39,8 +42,8 @@ public final class AppendHistory {
 
     @Override
     public String toString() {
-      return String.format(java.util.Locale.ROOT, "%s streamlet=%d %s match=%s [%.6fs, %s] %s%s%s", client, streamlet, bodies,
-          matchSeqNum, invokeNanos / 1e9, completeNanos < 0 ? "pending" : String.format(java.util.Locale.ROOT, "%.6fs", completeNanos / 1e9),
+      return String.format(java.util.Locale.ROOT, "%s streamlet=%d %s match=%s token=%s [%.6fs, %s] %s%s%s", client, streamlet, bodies,
+          matchSeqNum, fencingToken, invokeNanos / 1e9, completeNanos < 0 ? "pending" : String.format(java.util.Locale.ROOT, "%.6fs", completeNanos / 1e9),
           outcome(), ack == null ? "" : " ack=" + ack.getStart().getSeqNum() + ".." + ack.getEnd().getSeqNum() + " tail=" + ack.getTail().getSeqNum(),
           detail.isEmpty() ? "" : " (" + detail + ")");
     }
@@ -69,7 +72,11 @@ public final class AppendHistory {
   }
 
   public Attempt invoke(String client, long streamlet, List<String> bodies, Long matchSeqNum, long nowNanos) {
-    Attempt a = new Attempt(client, streamlet, bodies, matchSeqNum, nowNanos);
+    return invoke(client, streamlet, bodies, matchSeqNum, null, nowNanos);
+  }
+
+  public Attempt invoke(String client, long streamlet, List<String> bodies, Long matchSeqNum, String fencingToken, long nowNanos) {
+    Attempt a = new Attempt(client, streamlet, bodies, matchSeqNum, fencingToken, nowNanos);
     attempts.add(a);
     return a;
   }

@@ -76,7 +76,11 @@ public final class ChannelScenario implements Scenario {
 
   @Override
   public List<String> bugs() {
-    return java.util.Arrays.stream(PlantedBug.values()).filter(b -> b != PlantedBug.NONE)
+    // Its clients append straight to channels without sessions or tokens: frontend, session and
+    // fencing bugs have nothing to act on here (the cell scenario plants them).
+    java.util.Set<PlantedBug> inert = java.util.EnumSet.of(PlantedBug.NONE, PlantedBug.READ_SKIPS_AT_SEGMENT_BOUNDARY,
+        PlantedBug.SESSION_UNORDERED, PlantedBug.SKIP_FENCING_CHECK);
+    return java.util.Arrays.stream(PlantedBug.values()).filter(b -> !inert.contains(b))
         .map(b -> b.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
   }
 
@@ -190,6 +194,28 @@ public final class ChannelScenario implements Scenario {
         }
       }
     }
+    // Per streamlet log: timestamps never go backwards, and the fencing token in effect before each seq.
+    TreeMap<Long, List<String>> tokenBefore = new TreeMap<>();
+    for (Map.Entry<String, TreeMap<Long, List<SequencedRecord>>> log : logs.entrySet()) {
+      for (Map.Entry<Long, List<SequencedRecord>> s : log.getValue().entrySet()) {
+        List<String> tokens = new ArrayList<>();
+        String token = "";
+        long lastTimestamp = 0;
+        for (SequencedRecord r : s.getValue()) {
+          tokens.add(token);
+          if (r.timestamp() < lastTimestamp) {
+            violations.add("streamlet " + s.getKey() + " seq " + r.seqNum() + ": timestamp " + r.timestamp()
+                + " is below the previous record's " + lastTimestamp);
+          }
+          lastTimestamp = Math.max(lastTimestamp, r.timestamp());
+          if (io.s2j.record.Command.isCommand(r.headers()) && r.headers().get(0).value().equals(io.s2j.record.Command.FENCE)) {
+            token = r.body().toStringUtf8();
+          }
+        }
+        tokens.add(token);
+        tokenBefore.put(s.getKey(), tokens);
+      }
+    }
     TreeMap<Long, List<AppendHistory.Attempt>> acked = new TreeMap<>();
     for (AppendHistory.Attempt a : history.attempts()) {
       List<SequencedRecord> log = logs.get(channelOf.get(a.streamlet)).getOrDefault(a.streamlet, List.of());
@@ -200,6 +226,14 @@ public final class ChannelScenario implements Scenario {
           long end = a.ack.getEnd().getSeqNum();
           if (end - start != a.bodies.size() || a.ack.getTail().getSeqNum() < end) {
             violations.add("malformed ack: " + a);
+          }
+          if (a.matchSeqNum != null && start != a.matchSeqNum) {
+            violations.add("append with match_seq_num " + a.matchSeqNum + " was acknowledged at " + start + ": " + a);
+          }
+          List<String> tokens = tokenBefore.getOrDefault(a.streamlet, List.of(""));
+          if (a.fencingToken != null && start < tokens.size() && !tokens.get((int) start).equals(a.fencingToken)) {
+            violations.add("append with fencing token '" + a.fencingToken + "' was acknowledged at " + start
+                + " where the token was '" + tokens.get((int) start) + "': " + a);
           }
           for (int i = 0; i < a.bodies.size(); i++) {
             long seq = start + i;
