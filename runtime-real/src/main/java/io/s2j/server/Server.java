@@ -21,6 +21,7 @@ import io.s2j.runtime.metadata.MetadataStore;
 import io.s2j.runtime.real.InMemoryMetadataStore;
 import io.s2j.runtime.real.InMemoryObjectStore;
 import io.s2j.runtime.real.LocalDirObjectStore;
+import io.s2j.runtime.real.ObjectStoreMetadataStore;
 import io.s2j.runtime.real.RealRuntime;
 import io.s2j.runtime.real.S3ObjectStore;
 import io.s2j.runtime.real.SharedObjectStore;
@@ -78,12 +79,36 @@ public final class Server implements AutoCloseable {
    * from now on; {@code config.storage()} then only names it and picks the channel knobs.
    */
   public static Server start(ServerConfig config, SharedObjectStore store) {
+    // Metadata is in memory for now. Durable metadata is this one line instead:
+    //   Metadata metadata = config.storage() instanceof ServerConfig.Storage.Memory ? Metadata.inMemory() : Metadata.onObjectStore(store);
+    Metadata metadata = Metadata.inMemory();
+    return start(config, store, metadata);
+  }
+
+  /** The process's metadata store: each node's view of it, and how to close it (before the object store). */
+  record Metadata(Function<Scheduler, MetadataStore> views, AutoCloseable closer, String description) {
+    static Metadata inMemory() {
+      InMemoryMetadataStore m = new InMemoryMetadataStore();
+      return new Metadata(m::view, () -> {}, "in memory");
+    }
+
+    /** {@link ObjectStoreMetadataStore} on {@code store}: recovers what is there, then takes over as its writer. */
+    static Metadata onObjectStore(SharedObjectStore store) {
+      try {
+        ObjectStoreMetadataStore m = ObjectStoreMetadataStore.open(store, ObjectStoreMetadataStore.Options.defaults()
+            .withOnFenced(f -> log.error("another server took over this storage's metadata: {}", f.getMessage())));
+        return new Metadata(m::view, m::close, "durable, in the object store");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while recovering the metadata store", e);
+      }
+    }
+  }
+
+  static Server start(ServerConfig config, SharedObjectStore store, Metadata metadata) {
     ChannelKnobs base = config.storage() instanceof ServerConfig.Storage.S3 ? ChannelKnobs.STANDARD : ChannelKnobs.CHEAP_STORE;
     ChannelKnobs knobs = config.flushIntervalMs() == null ? base : withFlushInterval(base, config.flushIntervalMs());
-    // The metadata store: in memory for now. A durable one plugs in here (one line).
-    InMemoryMetadataStore metadata = new InMemoryMetadataStore();
-    Function<Scheduler, MetadataStore> metadataViews = metadata::view;
-    RealRuntime runtime = new RealRuntime(store, new SecureRandom().nextLong(), metadataViews);
+    RealRuntime runtime = new RealRuntime(store, new SecureRandom().nextLong(), metadata.views(), metadata.closer());
     Frontend frontend;
     try {
       Map<String, List<NodeId>> hosts = new LinkedHashMap<>();
@@ -124,9 +149,10 @@ public final class Server implements AutoCloseable {
           });
       Channel ch = b.bind(new InetSocketAddress(config.host(), config.port())).syncUninterruptibly().channel();
       Server server = new Server(config, runtime, frontend, knobs, boss, workers, ch);
-      log.info("s2j server listening on {}:{} (HTTP/1.1 and h2c), storage {}, {} channel(s), chunk flush interval {} ms, stream cache {} ms",
-          config.host(), server.port(), config.storage(), config.channels(), knobs.flushIntervalMs(), config.streamCacheMs());
-      if (!(config.storage() instanceof ServerConfig.Storage.Memory)) {
+      log.info("s2j server listening on {}:{} (HTTP/1.1 and h2c), storage {}, metadata {}, {} channel(s), chunk flush interval {} ms, stream cache {} ms",
+          config.host(), server.port(), config.storage(), metadata.description(), config.channels(), knobs.flushIntervalMs(),
+          config.streamCacheMs());
+      if (!(config.storage() instanceof ServerConfig.Storage.Memory) && metadata.description().equals("in memory")) {
         log.warn("metadata (basins, streams) is kept in memory for now: records are stored in {}, but a restarted "
             + "server starts with no basins", config.storage());
       }

@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * loop thread as its executor, the host clock, the in-process network, and views of one shared
  * object store and one shared in-memory metadata store.
  *
- * <p>Closing it stops every node's executor (dropping pending tasks), then closes the object store.
+ * <p>Closing it stops every node's executor (dropping pending tasks), then closes a metadata store
+ * it was given, then the object store.
  */
 public final class RealRuntime implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RealRuntime.class);
@@ -38,6 +39,8 @@ public final class RealRuntime implements AutoCloseable {
   private final InMemoryMetadataStore metadataStore = new InMemoryMetadataStore();
   /** Each node's view of the metadata store: the in-memory one unless another was given. */
   private final Function<Scheduler, MetadataStore> metadataViews;
+  /** Closes the metadata store given with {@link #metadataViews} (after the nodes, before the object store). */
+  private final AutoCloseable metadataCloser;
   private final InProcessNetwork network = new InProcessNetwork();
   private final RandomSource random;
   private final Map<NodeId, Node> nodes = new LinkedHashMap<>();
@@ -54,16 +57,20 @@ public final class RealRuntime implements AutoCloseable {
     this.objectStore = Objects.requireNonNull(objectStore, "objectStore");
     this.random = RandomSource.seeded(rootSeed);
     this.metadataViews = metadataStore::view;
+    this.metadataCloser = () -> {};
   }
 
   /**
    * A runtime whose nodes see the metadata store that {@code metadataViews} gives for their
-   * executor (e.g. a durable one on the object store) instead of the in-memory one.
+   * executor (e.g. a durable one on the object store) instead of the in-memory one; closing the
+   * runtime calls {@code metadataCloser} after stopping the nodes and before closing the object store.
    */
-  public RealRuntime(SharedObjectStore objectStore, long rootSeed, Function<Scheduler, MetadataStore> metadataViews) {
+  public RealRuntime(SharedObjectStore objectStore, long rootSeed, Function<Scheduler, MetadataStore> metadataViews,
+      AutoCloseable metadataCloser) {
     this.objectStore = Objects.requireNonNull(objectStore, "objectStore");
     this.random = RandomSource.seeded(rootSeed);
     this.metadataViews = Objects.requireNonNull(metadataViews, "metadataViews");
+    this.metadataCloser = Objects.requireNonNull(metadataCloser, "metadataCloser");
   }
 
   /**
@@ -135,6 +142,11 @@ public final class RealRuntime implements AutoCloseable {
     }
     for (Node n : toStop) {
       n.group().shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+    try {
+      metadataCloser.close();
+    } catch (Exception e) {
+      log.warn("closing the metadata store failed", e);
     }
     objectStore.close();
   }
