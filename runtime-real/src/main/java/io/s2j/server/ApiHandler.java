@@ -126,6 +126,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
           StreamName stream = streamPath(t.segments.get(2));
           encryptionKey(req);
           appendSession = new AppendSessionExchange(fe, ctx, req, basin, stream);
+          openAppendSessions.removeIf(AppendSessionExchange::finished);
           openAppendSessions.add(appendSession);
           appendSession.start();
           return;

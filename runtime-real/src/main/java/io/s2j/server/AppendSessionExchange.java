@@ -151,6 +151,11 @@ final class AppendSessionExchange {
     maybeEnd();
   }
 
+  /** True once the response has ended (or the connection went away). */
+  boolean finished() {
+    return finished;
+  }
+
   /** The connection went away. */
   void abort() {
     finished = true;

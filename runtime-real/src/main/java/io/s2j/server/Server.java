@@ -49,6 +49,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Server implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Server.class);
+  static final long STARTUP_TIMEOUT_SECONDS = 120;
 
   private final ServerConfig config;
   private final RealRuntime runtime;
@@ -112,13 +113,15 @@ public final class Server implements AutoCloseable {
     Frontend frontend;
     try {
       Map<String, List<NodeId>> hosts = new LinkedHashMap<>();
+      Map<Env, io.s2j.channel.Channel> channels = new LinkedHashMap<>();
       for (int c = 1; c <= config.channels(); c++) {
         String channelId = "ch-" + c;
         NodeId node = NodeId.of(channelId + "-a");
         Env env = runtime.env(node);
-        onExecutor(env, () -> new io.s2j.channel.Channel(env, channelId, knobs));
+        channels.put(env, onExecutor(env, () -> new io.s2j.channel.Channel(env, channelId, knobs)));
         hosts.put(channelId, List.of(node));
       }
+      awaitServing(channels);
       ChannelDirectory directory = new ChannelDirectory(hosts);
       Env fe = runtime.env(NodeId.of("fe-1"));
       long cacheNanos = TimeUnit.MILLISECONDS.toNanos(config.streamCacheMs());
@@ -183,6 +186,32 @@ public final class Server implements AutoCloseable {
       }
       case ServerConfig.Storage.S3 s -> S3ObjectStore.fromEnvironment(s.bucket(), s.prefix());
     };
+  }
+
+  /**
+   * Waits until every channel has taken over its log (recovery reads the WAL, which takes a while
+   * on S3), so the first requests are not refused as {@code unavailable}.
+   */
+  private static void awaitServing(Map<Env, io.s2j.channel.Channel> channels) {
+    long deadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(STARTUP_TIMEOUT_SECONDS);
+    for (Map.Entry<Env, io.s2j.channel.Channel> e : channels.entrySet()) {
+      while (true) {
+        io.s2j.channel.Channel.State state = onExecutor(e.getKey(), e.getValue()::state);
+        if (state == io.s2j.channel.Channel.State.SERVING) {
+          break;
+        }
+        if (state == io.s2j.channel.Channel.State.FENCED || System.nanoTime() - deadlineNanos > 0) {
+          throw new IllegalStateException("channel on " + e.getKey().node() + " is " + state + " after "
+              + STARTUP_TIMEOUT_SECONDS + " s: another server may own this storage, or it is unreachable");
+        }
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while starting", ie);
+        }
+      }
+    }
   }
 
   /** Runs {@code make} on {@code env}'s executor (components are built where they live) and waits. */
