@@ -8,6 +8,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.s2j.runtime.Env;
 import io.s2j.runtime.NodeId;
 import io.s2j.runtime.RandomSource;
+import io.s2j.runtime.Scheduler;
+import io.s2j.runtime.metadata.MetadataStore;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * loop thread as its executor, the host clock, the in-process network, and views of one shared
  * object store and one shared in-memory metadata store.
  *
- * <p>Closing it stops every node's executor (dropping pending tasks), then closes the object store.
+ * <p>Closing it stops every node's executor (dropping pending tasks), then closes a metadata store
+ * it was given, then the object store.
  */
 public final class RealRuntime implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RealRuntime.class);
@@ -33,6 +37,10 @@ public final class RealRuntime implements AutoCloseable {
 
   private final SharedObjectStore objectStore;
   private final InMemoryMetadataStore metadataStore = new InMemoryMetadataStore();
+  /** Each node's view of the metadata store: the in-memory one unless another was given. */
+  private final Function<Scheduler, MetadataStore> metadataViews;
+  /** Closes the metadata store given with {@link #metadataViews} (after the nodes, before the object store). */
+  private final AutoCloseable metadataCloser;
   private final InProcessNetwork network = new InProcessNetwork();
   private final RandomSource random;
   private final Map<NodeId, Node> nodes = new LinkedHashMap<>();
@@ -48,6 +56,21 @@ public final class RealRuntime implements AutoCloseable {
   public RealRuntime(SharedObjectStore objectStore, long rootSeed) {
     this.objectStore = Objects.requireNonNull(objectStore, "objectStore");
     this.random = RandomSource.seeded(rootSeed);
+    this.metadataViews = metadataStore::view;
+    this.metadataCloser = () -> {};
+  }
+
+  /**
+   * A runtime whose nodes see the metadata store that {@code metadataViews} gives for their
+   * executor (e.g. a durable one on the object store) instead of the in-memory one; closing the
+   * runtime calls {@code metadataCloser} after stopping the nodes and before closing the object store.
+   */
+  public RealRuntime(SharedObjectStore objectStore, long rootSeed, Function<Scheduler, MetadataStore> metadataViews,
+      AutoCloseable metadataCloser) {
+    this.objectStore = Objects.requireNonNull(objectStore, "objectStore");
+    this.random = RandomSource.seeded(rootSeed);
+    this.metadataViews = Objects.requireNonNull(metadataViews, "metadataViews");
+    this.metadataCloser = Objects.requireNonNull(metadataCloser, "metadataCloser");
   }
 
   /**
@@ -73,7 +96,7 @@ public final class RealRuntime implements AutoCloseable {
         scheduler,
         network.attach(node, scheduler),
         objectStore.view(scheduler),
-        metadataStore.view(scheduler),
+        metadataViews.apply(scheduler),
         random.fork(node.value()));
     nodes.put(node, new Node(env, scheduler, group));
     return env;
@@ -84,7 +107,7 @@ public final class RealRuntime implements AutoCloseable {
     return random.seed();
   }
 
-  /** The shared metadata store, for inspection by tests and tools. */
+  /** The shared in-memory metadata store (unused if other metadata views were given), for inspection by tests and tools. */
   public InMemoryMetadataStore metadataStore() {
     return metadataStore;
   }
@@ -119,6 +142,11 @@ public final class RealRuntime implements AutoCloseable {
     }
     for (Node n : toStop) {
       n.group().shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+    try {
+      metadataCloser.close();
+    } catch (Exception e) {
+      log.warn("closing the metadata store failed", e);
     }
     objectStore.close();
   }

@@ -1,0 +1,80 @@
+package io.s2j.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http.HttpContentDecompressor;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.cors.CorsConfig;
+import io.netty.handler.codec.http.cors.CorsConfigBuilder;
+import io.netty.handler.codec.http.cors.CorsHandler;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import java.util.List;
+
+/**
+ * The first handler of every connection: HTTP/2 with prior knowledge (h2c, what the SDKs' S2S
+ * sessions use) starts with the 24-byte connection preface; anything else is HTTP/1.1. Once it
+ * knows, it installs that protocol's handlers and steps aside (the bytes read so far go on to them).
+ * Both end in an {@link ApiHandler} that sees HTTP messages: on HTTP/2, one per stream. HTTP/1.1
+ * also gets CORS, request body decompression and unary response compression.
+ */
+final class ProtocolDetector extends ByteToMessageDecoder {
+  private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
+  static final int HTTP1_HEADER_BYTES_MAX = 64 * 1024;
+
+  /** Permissive, as lite's default: browsers may call the API from any origin (the fetch transport). */
+  static final CorsConfig CORS = CorsConfigBuilder.forAnyOrigin()
+      .allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE)
+      .allowedRequestHeaders("authorization", "content-type", "accept", "s2-basin", "s2-format", "s2-request-token",
+          "s2-encryption-key", "last-event-id", "content-encoding")
+      .exposeHeaders("s2-provision-result")
+      .maxAge(3600)
+      .build();
+
+  private final Frontend frontend;
+  private final ServerConfig config;
+
+  ProtocolDetector(Frontend frontend, ServerConfig config) {
+    this.frontend = frontend;
+    this.config = config;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    int n = Math.min(in.readableBytes(), PREFACE.readableBytes());
+    boolean prefaceSoFar = ByteBufUtil.equals(in, in.readerIndex(), PREFACE, PREFACE.readerIndex(), n);
+    if (prefaceSoFar && n < PREFACE.readableBytes()) {
+      return; // could still be HTTP/2: wait for more
+    }
+    ChannelPipeline p = ctx.pipeline();
+    if (prefaceSoFar) {
+      p.addAfter(ctx.name(), "h2-codec", Http2FrameCodecBuilder.forServer()
+          .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(1000))
+          .build());
+      p.addAfter("h2-codec", "h2-multiplex", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+        @Override
+        protected void initChannel(Http2StreamChannel ch) {
+          ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), new ApiHandler(frontend, true, config));
+        }
+      }));
+    } else {
+      p.addAfter(ctx.name(), "api", new ApiHandler(frontend, false, config));
+      p.addAfter(ctx.name(), "keep-alive", new HttpServerKeepAliveHandler());
+      p.addAfter(ctx.name(), "compress", new ResponseCompressor());
+      p.addAfter(ctx.name(), "decompress", new HttpContentDecompressor(0));
+      p.addAfter(ctx.name(), "cors", new CorsHandler(CORS));
+      p.addAfter(ctx.name(), "http1", new HttpServerCodec(4096, HTTP1_HEADER_BYTES_MAX, 8192));
+    }
+    p.remove(this);
+  }
+}

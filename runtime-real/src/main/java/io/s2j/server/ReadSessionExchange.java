@@ -1,0 +1,206 @@
+package io.s2j.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.s2j.api.BasinName;
+import io.s2j.api.ReadEnd;
+import io.s2j.api.ReadFrom;
+import io.s2j.api.S2Error;
+import io.s2j.api.StreamName;
+import io.s2j.frontend.ReadSession;
+import io.s2j.record.SequencedRecord;
+import io.s2j.record.StreamPosition;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One streaming read (S2-API §9.2, §10.4) on one HTTP exchange: a {@link ReadSession} on the
+ * frontend whose events are written as Server-Sent Events or S2S frames. Errors before the first
+ * event (404, 416, ...) are ordinary HTTP error responses; after it, an SSE {@code error} event or
+ * an S2S terminal frame. A closed connection cancels the session.
+ *
+ * <p>Simplified: no back-pressure yet (a {@link ReadSession} cannot be paused), so a slow client's
+ * events queue in the connection's outbound buffer. That queue is bounded: beyond
+ * {@code unsentBytesMax} written but not yet sent, the session is cancelled and ends with
+ * {@code 503 unavailable} (the client resumes from its last position).
+ */
+final class ReadSessionExchange {
+  enum Kind { SSE, S2S }
+
+
+  private final Frontend fe;
+  private final ChannelHandlerContext ctx;
+  private final Kind kind;
+  private final RecordFormat format;
+  private final S2sFrames.Compression compression;
+  /** Records and metered bytes delivered so far (SSE event ids), from Last-Event-ID on a resume. */
+  private long deliveredCount;
+  private long deliveredBytes;
+  /** Bytes handed to the connection whose writes have not completed yet. */
+  private long unsentBytes;
+  private final long unsentBytesMax;
+  private boolean started;
+  private boolean finished;
+  private volatile boolean cancelled;
+  /** Set and read on the frontend's executor. */
+  private ReadSession session;
+
+  ReadSessionExchange(Frontend fe, ChannelHandlerContext ctx, Kind kind, RecordFormat format,
+      S2sFrames.Compression compression, long deliveredCount, long deliveredBytes, long unsentBytesMax) {
+    this.unsentBytesMax = unsentBytesMax;
+    this.fe = fe;
+    this.ctx = ctx;
+    this.kind = kind;
+    this.format = format;
+    this.compression = compression;
+    this.deliveredCount = deliveredCount;
+    this.deliveredBytes = deliveredBytes;
+  }
+
+  void open(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd end) {
+    ctx.channel().closeFuture().addListener(f -> cancel());
+    fe.run(() -> {
+      ReadSession s = fe.data().openSession(basin, stream, from, clamp, end,
+          event -> ctx.executor().execute(() -> onEvent(event)));
+      session = s;
+      if (cancelled) {
+        s.cancel();
+      }
+    });
+  }
+
+  private void cancel() {
+    cancelled = true;
+    fe.run(() -> {
+      if (session != null) {
+        session.cancel();
+      }
+    });
+  }
+
+  /** On the channel's event loop, in the session's order. */
+  private void onEvent(ReadSession.Event event) {
+    if (finished) {
+      return;
+    }
+    if (!ctx.channel().isActive()) {
+      finished = true;
+      cancel();
+      return;
+    }
+    switch (event) {
+      case ReadSession.Unsatisfiable u -> {
+        if (!started) {
+          finished = true;
+          ApiHandler.sendJson(ctx, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, Json.tail(u.tail()));
+        } else {
+          fail(new S2Error(io.s2j.api.ErrorCode.OTHER, "range not satisfiable"), 416, Json.bytes(Json.tail(u.tail())));
+        }
+      }
+      case ReadSession.Failed f -> {
+        if (!started) {
+          finished = true;
+          ApiHandler.sendError(ctx, f.error());
+        } else {
+          fail(f.error(), f.error().code().httpStatus(), Json.bytes(Json.error(f.error())));
+        }
+      }
+      case ReadSession.Batch b -> {
+        start();
+        if (unsentBytes > unsentBytesMax) {
+          cancel();
+          S2Error slow = new S2Error(io.s2j.api.ErrorCode.UNAVAILABLE,
+              "read session ended: the client is not reading (" + unsentBytes + " bytes unsent)");
+          fail(slow, slow.code().httpStatus(), Json.bytes(Json.error(slow)));
+          return;
+        }
+        batch(b);
+      }
+      case ReadSession.Heartbeat h -> {
+        start();
+        heartbeat(h.tail());
+      }
+      case ReadSession.End e -> {
+        start();
+        if (kind == Kind.SSE) {
+          write(text("data: [DONE]\n\n"));
+        }
+        finish();
+      }
+    }
+  }
+
+  private void start() {
+    if (started) {
+      return;
+    }
+    started = true;
+    HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, kind == Kind.SSE ? ApiHandler.EVENT_STREAM : ApiHandler.S2S);
+    r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache, no-transform");
+    r.headers().set("x-accel-buffering", "no");
+    HttpUtil.setTransferEncodingChunked(r, true);
+    ctx.writeAndFlush(r);
+  }
+
+  private void batch(ReadSession.Batch b) {
+    if (kind == Kind.S2S) {
+      write(S2sFrames.message(ctx.alloc(), Protos.readBatch(b.records(), b.tail()).toByteArray(), compression));
+      return;
+    }
+    if (b.records().isEmpty()) {
+      return;
+    }
+    for (SequencedRecord r : b.records()) {
+      deliveredCount++;
+      deliveredBytes += r.meteredBytes();
+    }
+    long last = b.records().get(b.records().size() - 1).seqNum();
+    write(text("event: batch\nid: " + last + "," + deliveredCount + "," + deliveredBytes + "\ndata: "
+        + new String(Json.bytes(Json.readBatch(b.records(), b.tail(), format)), StandardCharsets.UTF_8) + "\n\n"));
+  }
+
+  private void heartbeat(StreamPosition tail) {
+    if (kind == Kind.S2S) {
+      write(S2sFrames.message(ctx.alloc(), Protos.readBatch(java.util.List.of(), tail).toByteArray(), compression));
+      return;
+    }
+    var ping = Json.MAPPER.createObjectNode().put("timestamp", System.currentTimeMillis());
+    ping.set("tail", Json.position(tail));
+    write(text("event: ping\ndata: " + new String(Json.bytes(ping), StandardCharsets.UTF_8) + "\n\n"));
+  }
+
+  private void fail(S2Error error, int status, byte[] json) {
+    if (kind == Kind.S2S) {
+      write(S2sFrames.terminal(ctx.alloc(), status, json));
+    } else {
+      write(text("event: error\ndata: " + new String(json, StandardCharsets.UTF_8) + "\n\n"));
+    }
+    finish();
+  }
+
+  private void finish() {
+    finished = true;
+    ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+  }
+
+  private ByteBuf text(String s) {
+    return Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
+  }
+
+  private void write(ByteBuf buf) {
+    int n = buf.readableBytes();
+    unsentBytes += n;
+    ctx.writeAndFlush(new DefaultHttpContent(buf)).addListener(f -> unsentBytes -= n)
+        .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+  }
+}
