@@ -80,9 +80,8 @@ public final class Server implements AutoCloseable {
    * from now on; {@code config.storage()} then only names it and picks the channel knobs.
    */
   public static Server start(ServerConfig config, SharedObjectStore store) {
-    // Metadata is in memory for now. Durable metadata is this one line instead:
-    //   Metadata metadata = config.storage() instanceof ServerConfig.Storage.Memory ? Metadata.inMemory() : Metadata.onObjectStore(store);
-    Metadata metadata = Metadata.inMemory();
+    // Durable storage gets durable metadata, in the same store; the in-memory emulator keeps it in memory.
+    Metadata metadata = config.storage() instanceof ServerConfig.Storage.Memory ? Metadata.inMemory() : Metadata.onObjectStore(store);
     return start(config, store, metadata);
   }
 
@@ -155,10 +154,6 @@ public final class Server implements AutoCloseable {
       log.info("s2j server listening on {}:{} (HTTP/1.1 and h2c), storage {}, metadata {}, {} channel(s), chunk flush interval {} ms, stream cache {} ms",
           config.host(), server.port(), config.storage(), metadata.description(), config.channels(), knobs.flushIntervalMs(),
           config.streamCacheMs());
-      if (!(config.storage() instanceof ServerConfig.Storage.Memory) && metadata.description().equals("in memory")) {
-        log.warn("metadata (basins, streams) is kept in memory for now: records are stored in {}, but a restarted "
-            + "server starts with no basins", config.storage());
-      }
       return server;
     } catch (RuntimeException e) {
       boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);

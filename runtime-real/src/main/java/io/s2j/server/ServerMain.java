@@ -26,8 +26,8 @@ public final class ServerMain {
         --stream-cache-ms N    how long stream lookups are cached (env S2J_STREAM_CACHE_MS; default 0)
         --help                 this text
 
-      Without --local-root or --bucket everything is kept in memory and lost on exit.
-      Metadata (basins, streams) is kept in memory in every mode for now.
+      Without --local-root or --bucket everything is kept in memory and lost on exit. With either,
+      records and metadata (basins, streams, configs, tails, tokens) are durable in that store.
       """;
 
   public static void main(String[] args) {

@@ -178,7 +178,9 @@ class ObjectStoreMetadataStoreTest {
       }
       awaitSnapshotIdle(meta);
     }
-    assertTrue(seqs(raw, SNAP).size() >= 3, "several snapshots, none collected: " + seqs(raw, SNAP));
+    // Snapshots run on their own thread and group commit may merge transactions, so how many were
+    // taken depends on timing; two or more, all still there, is what this test needs.
+    assertTrue(seqs(raw, SNAP).size() >= 2, "several snapshots, none collected: " + seqs(raw, SNAP));
     assertEquals(1L, seqs(raw, LOG).get(0), "no log entry collected");
     try (ObjectStoreMetadataStore meta = ObjectStoreMetadataStore.open(raw, fast())) {
       assertEquals(model.revision(), meta.revision());
