@@ -478,4 +478,45 @@ class ServerAuthTest extends ServerFixture {
     assertEquals(200, sse.status(), sse::text);
     assertTrue(sse.text().contains("event: batch") && sse.text().contains("hello"), sse::text);
   }
+
+  // ---------------------------------------------------------------- durability
+
+  @Test
+  void tokensAreKeptInTheMetadataStoreAcrossRestarts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    ServerConfig config = ServerConfig.inMemory(0).withHost("127.0.0.1")
+        .withStorage(new ServerConfig.Storage.LocalDir(dir)).withAuth("durable-admin");
+    String token;
+    String revokedToken;
+    try (Server first = Server.start(config)) {
+      String base = "http://127.0.0.1:" + first.port();
+      token = issueAt(base, "durable-admin", "kept");
+      revokedToken = issueAt(base, "durable-admin", "revoked");
+      assertEquals(204, send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/access-tokens/revoked"))
+          .header("authorization", "Bearer durable-admin").DELETE()).status());
+    }
+    try (Server second = Server.start(config)) {
+      String base = "http://127.0.0.1:" + second.port();
+      assertEquals(200, send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/basins"))
+          .header("authorization", "Bearer " + token).GET()).status());
+      assertEquals(401, send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/basins"))
+          .header("authorization", "Bearer " + revokedToken).GET()).status());
+    }
+    // only a digest of the secret is stored: the secret part appears in no file
+    String secret = token.substring(token.indexOf('.') + 1);
+    try (var files = java.nio.file.Files.walk(dir)) {
+      for (java.nio.file.Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+        String content = new String(java.nio.file.Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertFalse(content.contains(secret), f::toString);
+        assertFalse(content.contains(token), f::toString);
+      }
+    }
+  }
+
+  private static String issueAt(String base, String admin, String id) {
+    Resp r = send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/access-tokens"))
+        .header("authorization", "Bearer " + admin).header("content-type", "application/json")
+        .POST(json("{\"id\":" + quote(id) + ",\"scope\":{\"ops\":[\"list-basins\"]}}")));
+    r.assertStatus(201);
+    return r.json().path("access_token").asText();
+  }
 }
