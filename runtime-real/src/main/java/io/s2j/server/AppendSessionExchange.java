@@ -66,6 +66,8 @@ final class AppendSessionExchange {
   private boolean inputEnded;
   private boolean decoderReleased;
   private boolean counted;
+  /** An input needed a permission the token lacks: nothing after it is submitted. */
+  private boolean denied;
   private int pending;
   /** Metered bytes of the submitted inputs awaiting outcomes, in submission order. */
   private final java.util.ArrayDeque<Long> pendingBytes = new java.util.ArrayDeque<>();
@@ -201,14 +203,17 @@ final class AppendSessionExchange {
   }
 
   private void submit(AppendInput input) {
-    if (inputError != null || finished) {
+    // Inputs reach here in order; those that waited for the stream precede any input error found
+    // meanwhile, so only a denial stops them.
+    if (finished || denied) {
       return;
     }
     try {
       ApiHandler.requireCommands(principal, input);
     } catch (ApiError e) {
       metrics.authFailed(e.error().code().wireCode());
-      inputFailed(e.error());
+      denied = true;
+      inputFailed(e.error()); // earlier than any error of a later input
       return;
     }
     pending++;

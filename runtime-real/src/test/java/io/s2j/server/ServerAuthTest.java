@@ -450,6 +450,28 @@ class ServerAuthTest extends ServerFixture {
     assertEquals(1, fs.size());
     assertEquals(2, AppendAck.parseFrom(fs.get(0).message()).getEnd().getSeqNum());
     assertEquals(2, get("/v1/streams/s/records/tail", bearer(ADMIN, "s2-basin", b)).json().path("tail").path("seq_num").asLong());
+
+    // a fence command in a session needs `fence`: the inputs before it are acknowledged, then a 403 terminal frame
+    String appendOnly = issue(freshId("s2s-append-only"), "{\"basins\":{\"exact\":" + quote(b) + "},\"streams\":{\"prefix\":\"\"},"
+        + "\"ops\":[\"append\"]}");
+    byte[] fence = io.s2j.server.proto.AppendInput.newBuilder().addRecords(io.s2j.server.proto.AppendRecord.newBuilder()
+        .addHeaders(io.s2j.server.proto.Header.newBuilder().setName(com.google.protobuf.ByteString.EMPTY)
+            .setValue(com.google.protobuf.ByteString.copyFromUtf8("fence")))
+        .setBody(com.google.protobuf.ByteString.copyFromUtf8("tok"))).build().toByteArray();
+    H2Client.Exchange fenced = h2.open(HttpMethod.POST, "/v1/streams/s/records",
+        ServerSessionsTest.s2s(b, "authorization", "Bearer " + appendOnly), false);
+    fenced.send(ServerSessionsTest.frame(ServerSessionsTest.input("three")));
+    fenced.send(ServerSessionsTest.frame(fence));
+    fenced.send(ServerSessionsTest.frame(ServerSessionsTest.input("never")));
+    fenced.finish();
+    assertEquals(200, fenced.awaitResponse().status().code());
+    List<ServerSessionsTest.Frame> ff = ServerSessionsTest.frames(fenced.awaitBody());
+    assertEquals(2, ff.size());
+    assertEquals(3, AppendAck.parseFrom(ff.get(0).message()).getEnd().getSeqNum());
+    assertTrue(ff.get(1).terminal());
+    assertEquals(403, ff.get(1).status());
+    assertEquals("permission_denied", ff.get(1).error().path("code").asText());
+    assertEquals(3, get("/v1/streams/s/records/tail", bearer(ADMIN, "s2-basin", b)).json().path("tail").path("seq_num").asLong());
   }
 
   @Test
