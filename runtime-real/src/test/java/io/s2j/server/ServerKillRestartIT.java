@@ -61,6 +61,10 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code fencing_token} probe) is the last fence record's; stream configs are the last acknowledged
  * (or a later unacknowledged) value; acknowledged stream creations exist.
  *
+ * <p>Before a restart, at random, a server is also started and killed 0.2–1.7 s later, while it
+ * recovers or just after (the log says which). One round in four kills within 100 ms of the
+ * workload starting.
+ *
  * <p>Rounds: {@code -Ds2j.killRounds=N} (default 3) and {@code -Ds2j.killRoundsS3=N} (default 2);
  * the moments of the kills come from {@code -Ds2j.killSeed} (printed).
  */
@@ -121,7 +125,17 @@ class ServerKillRestartIT {
     Path log = Files.createDirectories(Path.of("target", "kill-restart")).resolve(what + "-" + seed + ".log");
     int port = ServerProcess.freePort();
     Model model = new Model();
+    int recoveryKills = 0;
     for (int round = 0; round <= rounds; round++) {
+      if (round > 0 && rnd.nextBoolean()) {
+        // A kill during recovery: the server replays the metadata log and the channels' WALs and
+        // takes them over (writing a take-over entry and new epochs) when it dies.
+        long after = 200 + rnd.nextInt(1500);
+        boolean serving = ServerProcess.startAndKill(port, storageArgs, env, log, after);
+        recoveryKills++;
+        System.out.printf("[kill-9 %s] killed a restarting server after %d ms (%s)%n", what, after,
+            serving ? "it was already serving" : "still recovering");
+      }
       try (ServerProcess server = ServerProcess.start(port, storageArgs, env, log)) {
         Api api = new Api(server.base());
         if (round == 0) {
@@ -132,15 +146,15 @@ class ServerKillRestartIT {
         if (round == rounds) {
           break;
         }
-        long killAfter = 300 + rnd.nextInt(2200);
+        long killAfter = rnd.nextInt(4) == 0 ? rnd.nextInt(100) : 300 + rnd.nextInt(2200);
         runRound(server, api, model, round, killAfter, rnd.nextLong());
       }
     }
     long batches = model.streams.values().stream().mapToLong(m -> m.acked.size()).sum();
     long records = model.streams.values().stream().flatMap(m -> m.acked.stream()).mapToLong(b -> b.end() - b.start()).sum();
-    System.out.printf("[kill-9 %s] %d rounds of kill -9: %d acknowledged batches (%d records), all found intact after every"
-        + " later restart (%d batch and %d record checks in all); final tails %s%n",
-        what, rounds, batches, records, model.batchesChecked, model.recordsChecked,
+    System.out.printf("[kill-9 %s] %d rounds of kill -9 (and %d kills during recovery): %d acknowledged batches (%d records),"
+        + " all found intact after every later restart (%d batch and %d record checks in all); final tails %s%n",
+        what, rounds, recoveryKills, batches, records, model.batchesChecked, model.recordsChecked,
         model.streams.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().verified.size()).toList());
   }
 

@@ -81,6 +81,31 @@ public final class ServerProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts the jar as {@link #start} does but sends it SIGKILL after {@code killAfterMillis},
+   * whether or not it serves by then (a kill during recovery and take-over); returns whether it
+   * was serving when killed.
+   */
+  public static boolean startAndKill(int port, List<String> args, Map<String, String> env, Path log, long killAfterMillis)
+      throws IOException, InterruptedException {
+    long logStart = Files.exists(log) ? Files.size(log) : 0;
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC", "-jar", JAR.toString(),
+        "--host", "127.0.0.1", "--port", Integer.toString(port)));
+    command.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    Thread.sleep(killAfterMillis);
+    p.destroyForcibly();
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("s2j-server " + p.pid() + " survived SIGKILL for 30 s");
+    }
+    return LISTENING.matcher(tail(log, logStart)).find();
+  }
+
   private static String tail(Path log, long from) throws IOException {
     if (!Files.exists(log)) {
       return "";
