@@ -22,6 +22,7 @@ import io.s2j.checker.s2.S2HistoryRecorder;
 import io.s2j.checker.s2.S2Jsonl;
 import io.s2j.checker.s2.S2StreamModel;
 import io.s2j.checker.s2.StreamHash;
+import io.s2j.runtime.real.S3ProxyProcess;
 import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
 import java.net.URI;
@@ -51,7 +52,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link S2Jsonl} (kept in {@code target/histories/}), read back and checked with
  * {@link Linearizability} and {@link S2StreamModel}. One run kills the server with SIGKILL twice
  * and restarts it on the same directory and port while the clients keep going (appends cut off by
- * the kill are indefinite failures, reads definite ones). A negative control shows that corrupted
+ * the kill are indefinite failures, reads definite ones); another does the same once on a bucket of
+ * s3proxy ({@code --bucket}, configured through the AWS environment variables). A negative control shows that corrupted
  * versions of a real history are flagged.
  */
 class ServerHistoryIT {
@@ -109,7 +111,25 @@ class ServerHistoryIT {
 
   // ---- recording ----
 
+  @Test
+  void aHistoryOnAnS3BucketAcrossKillNineIsLinearizable() throws Exception {
+    SdkCompatibilityTest.assumeSdk();
+    try (S3ProxyProcess proxy = S3ProxyProcess.start("filesystem")) {
+      proxy.createBucket("s2j-history");
+      Run run = record("s3-kill-9", List.of("--bucket", "s2j-history", "--path", "cell/"), proxy.awsEnvironment(), 4, 7000, 1);
+      assertTrue(run.appendsAcked() >= 30 && run.readsOk() >= 10, "a history worth checking: " + run);
+      assertTrue(run.notConditionFailures() > 0, "the clients saw the kill (failures other than 412): " + run);
+      CheckResult result = check(run.events());
+      assertEquals(Verdict.LINEARIZABLE, result.verdict(), result.explanation());
+    }
+  }
+
   private Run record(String name, Path root, int clients, long durationMs, int kills) throws Exception {
+    return record(name, List.of("--local-root", root.toString()), Map.of(), clients, durationMs, kills);
+  }
+
+  private Run record(String name, List<String> storage, Map<String, String> env, int clients, long durationMs, int kills)
+      throws Exception {
     SdkCompatibilityTest.assumeSdk();
     assumeTrue(Files.isDirectory(SDK_DIR.resolve("node_modules").resolve("@node-rs").resolve("xxhash")),
         "history test skipped: run `npm ci` in runtime-real/src/test/sdk first (@node-rs/xxhash is missing)");
@@ -119,8 +139,7 @@ class ServerHistoryIT {
     Path nodeLog = dir.resolve(name + ".node.log");
     Files.deleteIfExists(serverLog);
     int port = ServerProcess.freePort();
-    List<String> storage = List.of("--local-root", root.toString());
-    ServerProcess server = ServerProcess.start(port, storage, Map.of(), serverLog);
+    ServerProcess server = ServerProcess.start(port, storage, env, serverLog);
     try {
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       send(http, server.base(), "PUT", "/v1/basins/" + BASIN, 201);
@@ -136,8 +155,8 @@ class ServerHistoryIT {
       for (int k = 1; k <= kills; k++) {
         Thread.sleep(durationMs / (kills + 1));
         server.kill();
-        System.out.println("[history " + name + "] kill " + k + " (SIGKILL); restarting on the same directory and port");
-        server = ServerProcess.start(port, storage, Map.of(), serverLog);
+        System.out.println("[history " + name + "] kill " + k + " (SIGKILL); restarting on the same storage and port");
+        server = ServerProcess.start(port, storage, env, serverLog);
       }
       boolean done = node.waitFor(durationMs + 120_000, TimeUnit.MILLISECONDS);
       if (!done) {
