@@ -64,8 +64,9 @@ import org.junit.jupiter.api.io.TempDir;
  * (or a later unacknowledged) value; acknowledged stream creations exist.
  *
  * <p>Before a restart, at random, a server is also started and killed 0.2–1.7 s later, while it
- * recovers or just after (the log says which). After the first round, one round in four kills within 100 ms of the
- * workload starting.
+ * recovers or just after (the log says which). After the first round, one round in four kills
+ * within 100 ms of the workload starting. Last, a forged acknowledgement must make the final
+ * verification fail (the checks can fail).
  *
  * <p>Rounds: {@code -Ds2j.killRounds=N} (default 3) and {@code -Ds2j.killRoundsS3=N} (default 2);
  * the moments of the kills come from {@code -Ds2j.killSeed} (printed).
