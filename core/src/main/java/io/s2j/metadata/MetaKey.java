@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
  *   <tr><td>0x05</td><td>channel</td><td>05 · channel id</td><td>ChannelMeta</td></tr>
  *   <tr><td>0x06</td><td>trim point</td><td>06 · stream id u64</td><td>TrimMeta</td></tr>
  *   <tr><td>0x07</td><td>segment head</td><td>07 · streamlet id u64</td><td>SegmentHeadMeta</td></tr>
+ *   <tr><td>0x08</td><td>access token</td><td>08 · token id</td><td>AccessTokenMeta</td></tr>
  * </table>
  *
  * <p>Basin names cannot contain a 0x00 byte ([a-z0-9-]), so in a stream key the first 0x00 ends
@@ -35,7 +36,8 @@ public final class MetaKey {
     SEGMENT(0x04),
     CHANNEL(0x05),
     TRIM(0x06),
-    SEGMENT_HEAD(0x07);
+    SEGMENT_HEAD(0x07),
+    ACCESS_TOKEN(0x08);
 
     public final int id;
 
@@ -128,6 +130,27 @@ public final class MetaKey {
 
   public static ByteString segmentHead(long streamletId) {
     return prefix(Type.SEGMENT_HEAD).concat(u64(streamletId));
+  }
+
+  /** An access token by its id (1..96 bytes of UTF-8, any characters). */
+  public static ByteString accessToken(String id) {
+    if (id.isEmpty()) {
+      throw new IllegalArgumentException("empty access token id");
+    }
+    return accessTokensPrefix(id);
+  }
+
+  /** Every access token key whose id starts with {@code idPrefix}, ordered by id bytes. */
+  public static ByteString accessTokensPrefix(String idPrefix) {
+    return prefix(Type.ACCESS_TOKEN).concat(utf8(idPrefix));
+  }
+
+  /** The token id of an access token key. */
+  public static String accessTokenId(ByteString key) {
+    if (typeOf(key) != Type.ACCESS_TOKEN) {
+      throw new IllegalArgumentException("not an access token key");
+    }
+    return key.substring(1).toStringUtf8();
   }
 
   /** The type of a key. */

@@ -62,5 +62,17 @@ class MetaKeyProperties {
     assertEquals(5, MetaKey.Type.CHANNEL.id);
     assertEquals(6, MetaKey.Type.TRIM.id);
     assertEquals(7, MetaKey.Type.SEGMENT_HEAD.id);
+    assertEquals(8, MetaKey.Type.ACCESS_TOKEN.id);
+  }
+
+  @Test
+  void accessTokenKeysRoundTripAndOrderById() {
+    ByteString a = MetaKey.accessToken("svc/a");
+    assertEquals(MetaKey.Type.ACCESS_TOKEN, MetaKey.typeOf(a));
+    assertEquals("svc/a", MetaKey.accessTokenId(a));
+    org.junit.jupiter.api.Assertions.assertTrue(ByteString.unsignedLexicographicalComparator()
+        .compare(a, MetaKey.accessToken("svc/b")) < 0);
+    org.junit.jupiter.api.Assertions.assertTrue(a.startsWith(MetaKey.accessTokensPrefix("svc/")));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> MetaKey.accessToken(""));
   }
 }

@@ -34,7 +34,10 @@ import io.s2j.api.ReadFrom;
 import io.s2j.api.ReadRules;
 import io.s2j.api.S2Error;
 import io.s2j.api.StreamName;
+import io.s2j.frontend.BasinInfo;
 import io.s2j.frontend.Outcome;
+import io.s2j.frontend.Page;
+import io.s2j.frontend.StreamInfo;
 import io.s2j.frontend.Provisioned;
 import io.s2j.frontend.ReadResult;
 import io.s2j.record.Limits;
@@ -67,11 +70,16 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
   static final String EVENT_STREAM = "text/event-stream";
 
   private final Frontend fe;
+  private final AccessTokens tokens;
+  private final ServerMetrics metrics;
+  private final RequestCounter counter;
   private final boolean http2;
   private final int bodyBytesMax;
   private final long readSessionUnsentBytesMax;
 
   private HttpRequest request;
+  /** Who the current request acts as, once its token is checked. */
+  private CompletableFuture<Outcome<Principal>> auth;
   private CompositeByteBuf body;
   /** The rest of the current request's body is dropped (it was refused already). */
   private boolean discarding;
@@ -80,11 +88,33 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
   /** Append sessions whose response may still be going (aborted if the connection closes). */
   private final List<AppendSessionExchange> openAppendSessions = new ArrayList<>();
 
-  ApiHandler(Frontend fe, boolean http2, ServerConfig config) {
-    this.fe = fe;
+  ApiHandler(Services services, boolean http2, RequestCounter counter) {
+    this.fe = services.fe();
+    this.tokens = services.tokens();
+    this.metrics = services.metrics();
+    this.counter = counter;
     this.http2 = http2;
-    this.bodyBytesMax = config.bodyBytesMax();
-    this.readSessionUnsentBytesMax = config.readSessionUnsentBytesMax();
+    this.bodyBytesMax = services.config().bodyBytesMax();
+    this.readSessionUnsentBytesMax = services.config().readSessionUnsentBytesMax();
+  }
+
+  /** Paths served without authentication: liveness and the Prometheus scrape. */
+  static boolean open(String path) {
+    return path.equals("/health") || path.equals("/ping") || path.equals("/metrics");
+  }
+
+  /** The label of a request in {@code s2j_http_requests_total}. */
+  static String label(HttpRequest req) {
+    Target t = Target.of(req);
+    String path = t.query.rawPath();
+    if (path.equals("/health") || path.equals("/ping")) {
+      return "health";
+    }
+    if (path.equals("/metrics")) {
+      return "prometheus";
+    }
+    Operation op = Operation.of(req.method(), t.segments);
+    return op == null ? "none" : op.wireName;
   }
 
   // ---------------------------------------------------------------- request assembly
@@ -108,6 +138,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     request = req;
     discarding = false;
     appendSession = null;
+    counter.expect(req.decoderResult().isFailure() ? "none" : label(req));
     if (req.decoderResult().isFailure()) {
       discarding = true;
       FullHttpResponse r = plain(HttpResponseStatus.BAD_REQUEST, "bad request");
@@ -118,6 +149,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     if (HttpUtil.is100ContinueExpected(req) && !http2) {
       ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
     }
+    auth = open(new QueryStringDecoder(req.uri()).rawPath())
+        ? CompletableFuture.completedFuture(Outcome.ok(Principal.UNRESTRICTED))
+        : tokens.authenticate(req.headers().get(HttpHeaderNames.AUTHORIZATION));
     if (req.method().equals(HttpMethod.POST) && S2S.equals(mediaType(req.headers().get(HttpHeaderNames.CONTENT_TYPE)))) {
       try {
         Target t = Target.of(req);
@@ -125,15 +159,23 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
           BasinName basin = basinHeader(req);
           StreamName stream = streamPath(t.segments.get(2));
           encryptionKey(req);
-          appendSession = new AppendSessionExchange(fe, ctx, req, basin, stream);
+          AppendSessionExchange exchange = new AppendSessionExchange(fe, metrics, ctx, req, basin);
+          appendSession = exchange;
           openAppendSessions.removeIf(AppendSessionExchange::finished);
-          openAppendSessions.add(appendSession);
-          appendSession.start();
+          openAppendSessions.add(exchange);
+          afterAuth(ctx, auth, principal -> {
+            StreamName stored = principal.stream(stream, ApiError::badPath);
+            allowStream(principal, Operation.APPEND, basin, stored);
+            exchange.start(stored, principal);
+          }, exchange::reject);
           return;
         }
       } catch (ApiError e) {
         discarding = true;
-        sendError(ctx, e.error());
+        // authentication comes first, as for every other request
+        afterAuth(ctx, auth, principal -> {
+          throw e;
+        }, err -> sendError(ctx, err));
         return;
       }
     }
@@ -169,13 +211,77 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
       byte[] bytes = ByteBufUtil.getBytes(body);
       releaseBody();
       HttpRequest req = request;
+      afterAuth(ctx, auth, principal -> route(ctx, req, bytes, principal), e -> sendError(ctx, e));
+    }
+  }
+
+  /**
+   * Runs {@code then} with the request's principal once its token is checked (at once when auth
+   * is off), on this channel's event loop; an authentication failure, an {@link ApiError} thrown
+   * by {@code then} (validation, authorization) or a bug goes to {@code onError}.
+   */
+  private void afterAuth(ChannelHandlerContext ctx, CompletableFuture<Outcome<Principal>> authFuture,
+      java.util.function.Consumer<Principal> then, java.util.function.Consumer<S2Error> onError) {
+    Runnable run = () -> {
+      Outcome<Principal> outcome;
       try {
-        route(ctx, req, bytes);
-      } catch (ApiError e) {
-        sendError(ctx, e.error());
+        outcome = authFuture.join();
       } catch (RuntimeException e) {
-        log.error("request {} {} failed", req.method(), req.uri(), e);
-        sendError(ctx, new S2Error(ErrorCode.OTHER, "internal error: " + e));
+        log.error("authentication failed with a bug", e);
+        onError.accept(new S2Error(ErrorCode.OTHER, "internal error"));
+        return;
+      }
+      switch (outcome) {
+        case Outcome.Failed<Principal> f -> {
+          metrics.authFailed(f.error().code().wireCode());
+          onError.accept(f.error());
+        }
+        case Outcome.Ok<Principal> ok -> {
+          try {
+            then.accept(ok.value());
+          } catch (ApiError e) {
+            if (e.error().code() == ErrorCode.PERMISSION_DENIED) {
+              metrics.authFailed(e.error().code().wireCode());
+            }
+            onError.accept(e.error());
+          } catch (RuntimeException e) {
+            log.error("request failed", e);
+            onError.accept(new S2Error(ErrorCode.OTHER, "internal error: " + e));
+          }
+        }
+      }
+    };
+    if (authFuture.isDone()) {
+      run.run();
+    } else {
+      authFuture.whenCompleteAsync((o, f) -> run.run(), ctx.executor());
+    }
+  }
+
+  // ---------------------------------------------------------------- authorization
+
+  private void allow(Principal p, Operation op) {
+    p.require(op);
+    metrics.usage.op(op, null);
+  }
+
+  private void allowBasin(Principal p, Operation op, BasinName basin) {
+    p.requireBasin(op, basin);
+    metrics.usage.op(op, basin.value());
+  }
+
+  /** {@code stream} as stored (prefixed when the token auto-prefixes). */
+  private void allowStream(Principal p, Operation op, BasinName basin, StreamName stream) {
+    p.requireStream(op, basin, stream);
+    metrics.usage.op(op, basin.value());
+  }
+
+  /** An append of command records also needs {@code fence} / {@code trim} (granted by stream write). */
+  static void requireCommands(Principal p, AppendInput input) {
+    for (var r : input.batch().records()) {
+      if (io.s2j.record.Command.isCommand(r.headers())) {
+        var op = r.headers().get(0).value();
+        p.require(op.equals(io.s2j.record.Command.FENCE) ? Operation.FENCE : Operation.TRIM);
       }
     }
   }
@@ -221,7 +327,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void route(ChannelHandlerContext ctx, HttpRequest req, byte[] bytes) {
+  private void route(ChannelHandlerContext ctx, HttpRequest req, byte[] bytes, Principal p) {
     Target t = Target.of(req);
     List<String> s = t.segments;
     HttpMethod m = req.method();
@@ -229,6 +335,14 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     if (path.equals("/health") || path.equals("/ping")) {
       if (m.equals(HttpMethod.GET)) {
         send(ctx, HttpResponseStatus.OK, "text/plain; charset=utf-8", "OK".getBytes(StandardCharsets.UTF_8), h -> {});
+      } else {
+        sendEmpty(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
+      }
+      return;
+    }
+    if (path.equals("/metrics")) {
+      if (m.equals(HttpMethod.GET)) {
+        send(ctx, HttpResponseStatus.OK, metrics.contentType(), metrics.scrape(), h -> {});
       } else {
         sendEmpty(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
       }
@@ -242,14 +356,14 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
       case "basins" -> {
         if (s.size() == 2) {
           if (m.equals(HttpMethod.GET)) {
-            listBasins(ctx, t);
+            listBasins(ctx, t, p);
           } else if (m.equals(HttpMethod.POST)) {
-            createBasin(ctx, req, bytes);
+            createBasin(ctx, req, bytes, p);
           } else {
             sendEmpty(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
           }
         } else if (s.size() == 3) {
-          basin(ctx, req, m, s.get(2), bytes);
+          basin(ctx, req, m, s.get(2), bytes, p);
         } else {
           sendEmpty(ctx, HttpResponseStatus.NOT_FOUND);
         }
@@ -257,25 +371,25 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
       case "streams" -> {
         if (s.size() == 2) {
           if (m.equals(HttpMethod.GET)) {
-            listStreams(ctx, req, t);
+            listStreams(ctx, req, t, p);
           } else if (m.equals(HttpMethod.POST)) {
-            createStream(ctx, req, bytes);
+            createStream(ctx, req, bytes, p);
           } else {
             sendEmpty(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
           }
         } else if (s.size() == 3) {
-          stream(ctx, req, m, s.get(2), bytes);
+          stream(ctx, req, m, s.get(2), bytes, p);
         } else if (s.size() == 4 && s.get(3).equals("records")) {
           if (m.equals(HttpMethod.GET)) {
-            read(ctx, req, t, s.get(2));
+            read(ctx, req, t, s.get(2), p);
           } else if (m.equals(HttpMethod.POST)) {
-            append(ctx, req, s.get(2), bytes);
+            append(ctx, req, s.get(2), bytes, p);
           } else {
             sendEmpty(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
           }
         } else if (s.size() == 5 && s.get(3).equals("records") && s.get(4).equals("tail")) {
           if (m.equals(HttpMethod.GET)) {
-            checkTail(ctx, req, s.get(2));
+            checkTail(ctx, req, s.get(2), p);
           } else {
             sendEmpty(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
           }
@@ -283,33 +397,44 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
           sendEmpty(ctx, HttpResponseStatus.NOT_FOUND);
         }
       }
-      case "access-tokens", "metrics", "locations" ->
-          sendError(ctx, new S2Error(ErrorCode.NOT_IMPLEMENTED, "not implemented by s2j"));
+      case "access-tokens" -> accessTokens(ctx, req, t, bytes, p);
+      case "metrics" -> metricsApi(ctx, t, m, p);
+      case "locations" -> sendError(ctx, new S2Error(ErrorCode.NOT_IMPLEMENTED, "not implemented by s2j"));
       default -> sendEmpty(ctx, HttpResponseStatus.NOT_FOUND);
     }
   }
 
   // ---------------------------------------------------------------- basins
 
-  private void listBasins(ChannelHandlerContext ctx, Target t) {
+  private void listBasins(ChannelHandlerContext ctx, Target t, Principal p) {
     String prefix = queryString(t, "prefix", "");
     String startAfter = queryString(t, "start_after", "");
     int limit = listLimit(t);
     checkedQuery(BasinName.parsePrefix(prefix));
     checkedQuery(BasinName.parseStartAfter(startAfter));
-    reply(ctx, fe.call(f -> f.catalog().listBasins(prefix, startAfter, limit)),
-        page -> sendJson(ctx, HttpResponseStatus.OK, Json.basinPage(page)));
+    allow(p, Operation.LIST_BASINS);
+    Principal.Listing l = Principal.narrow(p.scope().basins(), prefix, startAfter);
+    if (l == null) {
+      sendJson(ctx, HttpResponseStatus.OK, Json.basinPage(new Page<>(List.of(), false)));
+      return;
+    }
+    reply(ctx, fe.call(f -> f.catalog().listBasins(l.prefix(), l.startAfter(), l.only() == null ? limit : 1)), page -> {
+      Page<BasinInfo> shown = l.only() == null ? page
+          : new Page<>(page.items().stream().filter(b -> b.name().value().equals(l.only())).toList(), false);
+      sendJson(ctx, HttpResponseStatus.OK, Json.basinPage(shown));
+    });
   }
 
-  private void createBasin(ChannelHandlerContext ctx, HttpRequest req, byte[] bytes) {
+  private void createBasin(ChannelHandlerContext ctx, HttpRequest req, byte[] bytes, Principal p) {
     String token = requestToken(req);
     ObjectNode o = Json.object(requiredJsonBody(req, bytes), "create basin request");
     BasinName basin = Json.basinNameInBody(Json.required(o, "basin"));
     BasinConfig config = Json.basinConfig(o.get("config"));
-    reply(ctx, fe.call(f -> f.catalog().createBasin(basin, config, token)), p -> sendProvisioned(ctx, p, true, Json.basinInfo(p.info())));
+    allowBasin(p, Operation.CREATE_BASIN, basin);
+    reply(ctx, fe.call(f -> f.catalog().createBasin(basin, config, token)), r -> sendProvisioned(ctx, r, true, Json.basinInfo(r.info())));
   }
 
-  private void basin(ChannelHandlerContext ctx, HttpRequest req, HttpMethod m, String segment, byte[] bytes) {
+  private void basin(ChannelHandlerContext ctx, HttpRequest req, HttpMethod m, String segment, byte[] bytes, Principal p) {
     if (!(m.equals(HttpMethod.GET) || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.PATCH) || m.equals(HttpMethod.DELETE))) {
       sendEmpty(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
       return;
@@ -319,76 +444,204 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
       case Checked.Invalid<BasinName> bad -> throw ApiError.badPath(bad.message());
     };
     if (m.equals(HttpMethod.GET)) {
+      allowBasin(p, Operation.GET_BASIN_CONFIG, basin);
       reply(ctx, fe.call(f -> f.catalog().getBasinConfig(basin)), c -> sendJson(ctx, HttpResponseStatus.OK, Json.basinConfig(c)));
     } else if (m.equals(HttpMethod.PUT)) {
       JsonNode node = optionalJsonBody(req, bytes);
       BasinConfig config = node == null ? BasinConfig.DEFAULT : Json.basinConfig(Json.object(node, "ensure basin request").get("config"));
-      reply(ctx, fe.call(f -> f.catalog().ensureBasin(basin, config)), p -> sendProvisioned(ctx, p, false, Json.basinInfo(p.info())));
+      // ensure creates or reconfigures: it needs both
+      p.requireBasin(Operation.RECONFIGURE_BASIN, basin);
+      allowBasin(p, Operation.CREATE_BASIN, basin);
+      reply(ctx, fe.call(f -> f.catalog().ensureBasin(basin, config)), r -> sendProvisioned(ctx, r, false, Json.basinInfo(r.info())));
     } else if (m.equals(HttpMethod.PATCH)) {
       var patch = Json.basinReconfiguration(requiredJsonBody(req, bytes));
+      allowBasin(p, Operation.RECONFIGURE_BASIN, basin);
       reply(ctx, fe.call(f -> f.catalog().reconfigureBasin(basin, patch)), c -> sendJson(ctx, HttpResponseStatus.OK, Json.basinConfig(c)));
     } else {
+      allowBasin(p, Operation.DELETE_BASIN, basin);
       reply(ctx, fe.call(f -> f.catalog().deleteBasin(basin)), d -> sendEmpty(ctx, HttpResponseStatus.ACCEPTED));
     }
   }
 
   // ---------------------------------------------------------------- streams
 
-  private void listStreams(ChannelHandlerContext ctx, HttpRequest req, Target t) {
+  private void listStreams(ChannelHandlerContext ctx, HttpRequest req, Target t, Principal p) {
     BasinName basin = basinHeader(req);
     String prefix = queryString(t, "prefix", "");
     String startAfter = queryString(t, "start_after", "");
     int limit = listLimit(t);
     checkedQuery(StreamName.parsePrefix(prefix));
     checkedQuery(StreamName.parseStartAfter(startAfter));
-    reply(ctx, fe.call(f -> f.catalog().listStreams(basin, prefix, startAfter, limit)),
-        page -> sendJson(ctx, HttpResponseStatus.OK, Json.streamPage(page)));
+    allowBasin(p, Operation.LIST_STREAMS, basin);
+    String own = p.streamPrefix();
+    String storedPrefix = checkedQuery(StreamName.parsePrefix(own + prefix));
+    String storedStartAfter = startAfter.isEmpty() ? "" : checkedQuery(StreamName.parseStartAfter(own + startAfter));
+    Principal.Listing l = Principal.narrow(p.scope().streams(), storedPrefix, storedStartAfter);
+    if (l == null) {
+      sendJson(ctx, HttpResponseStatus.OK, Json.streamPage(new Page<>(List.of(), false)));
+      return;
+    }
+    reply(ctx, fe.call(f -> f.catalog().listStreams(basin, l.prefix(), l.startAfter(), l.only() == null ? limit : 1)), page -> {
+      List<StreamInfo> shown = new ArrayList<>();
+      for (StreamInfo s : page.items()) {
+        String name = p.clientStreamName(s.name().value());
+        if (name != null && (l.only() == null || s.name().value().equals(l.only()))) {
+          shown.add(name.equals(s.name().value()) ? s : new StreamInfo(new StreamName(name), s.createdAtMs(), s.deletedAtMs(), s.cipher()));
+        }
+      }
+      sendJson(ctx, HttpResponseStatus.OK, Json.streamPage(new Page<>(shown, l.only() == null && page.hasMore())));
+    });
   }
 
-  private void createStream(ChannelHandlerContext ctx, HttpRequest req, byte[] bytes) {
+  /** A stream's info as the client sees it (its name without the token's auto-prefix). */
+  private static ObjectNode streamInfo(Principal p, StreamInfo s) {
+    String name = p.clientStreamName(s.name().value());
+    return Json.streamInfo(name == null || name.equals(s.name().value()) ? s
+        : new StreamInfo(new StreamName(name), s.createdAtMs(), s.deletedAtMs(), s.cipher()));
+  }
+
+  private void createStream(ChannelHandlerContext ctx, HttpRequest req, byte[] bytes, Principal p) {
     String token = requestToken(req);
     BasinName basin = basinHeader(req);
     ObjectNode o = Json.object(requiredJsonBody(req, bytes), "create stream request");
-    StreamName stream = Json.streamNameInBody(Json.required(o, "stream"));
+    StreamName stream = p.stream(Json.streamNameInBody(Json.required(o, "stream")), ApiError::badJson);
     var config = Json.streamConfigSpec(o.get("config"));
+    allowStream(p, Operation.CREATE_STREAM, basin, stream);
     reply(ctx, fe.call(f -> f.catalog().createStream(basin, stream, config, token)),
-        p -> sendProvisioned(ctx, p, true, Json.streamInfo(p.info())));
+        r -> sendProvisioned(ctx, r, true, streamInfo(p, r.info())));
   }
 
-  private void stream(ChannelHandlerContext ctx, HttpRequest req, HttpMethod m, String segment, byte[] bytes) {
+  private void stream(ChannelHandlerContext ctx, HttpRequest req, HttpMethod m, String segment, byte[] bytes, Principal p) {
     if (!(m.equals(HttpMethod.GET) || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.PATCH) || m.equals(HttpMethod.DELETE))) {
       sendEmpty(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
       return;
     }
     BasinName basin = basinHeader(req);
-    StreamName stream = streamPath(segment);
+    StreamName stream = p.stream(streamPath(segment), ApiError::badPath);
     if (m.equals(HttpMethod.GET)) {
+      allowStream(p, Operation.GET_STREAM_CONFIG, basin, stream);
       reply(ctx, fe.call(f -> f.catalog().getStreamConfig(basin, stream)),
           c -> sendJson(ctx, HttpResponseStatus.OK, Json.resolvedConfig(c)));
     } else if (m.equals(HttpMethod.PUT)) {
       var config = Json.streamConfigSpec(optionalJsonBody(req, bytes));
+      // ensure creates or reconfigures: it needs both
+      p.requireStream(Operation.RECONFIGURE_STREAM, basin, stream);
+      allowStream(p, Operation.CREATE_STREAM, basin, stream);
       reply(ctx, fe.call(f -> f.catalog().ensureStream(basin, stream, config)),
-          p -> sendProvisioned(ctx, p, false, Json.streamInfo(p.info())));
+          r -> sendProvisioned(ctx, r, false, streamInfo(p, r.info())));
     } else if (m.equals(HttpMethod.PATCH)) {
       var patch = Json.streamReconfiguration(requiredJsonBody(req, bytes));
+      allowStream(p, Operation.RECONFIGURE_STREAM, basin, stream);
       reply(ctx, fe.call(f -> f.catalog().reconfigureStream(basin, stream, patch)),
           c -> sendJson(ctx, HttpResponseStatus.OK, Json.resolvedConfig(c)));
     } else {
+      allowStream(p, Operation.DELETE_STREAM, basin, stream);
       reply(ctx, fe.call(f -> f.catalog().deleteStream(basin, stream)), d -> sendEmpty(ctx, HttpResponseStatus.ACCEPTED));
     }
   }
 
+  // ---------------------------------------------------------------- access tokens
+
+  private void accessTokens(ChannelHandlerContext ctx, HttpRequest req, Target t, byte[] bytes, Principal p) {
+    List<String> s = t.segments;
+    HttpMethod m = req.method();
+    if (s.size() == 2 && m.equals(HttpMethod.GET)) {
+      String prefix = queryString(t, "prefix", "");
+      String startAfter = queryString(t, "start_after", "");
+      int limit = listLimit(t);
+      String problem = AccessScope.tokenIdPrefixProblem("id prefix", prefix);
+      if (problem == null) {
+        problem = AccessScope.tokenIdPrefixProblem("id start_after", startAfter);
+      }
+      if (problem != null) {
+        throw ApiError.badQuery(problem);
+      }
+      var listed = tokens.list(p, prefix, startAfter, limit);
+      metrics.usage.op(Operation.LIST_ACCESS_TOKENS, null);
+      reply(ctx, listed, page -> {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        var a = o.putArray("access_tokens");
+        page.items().forEach(info -> a.add(AccessScope.json(info)));
+        o.put("has_more", page.hasMore());
+        sendJson(ctx, HttpResponseStatus.OK, o);
+      });
+    } else if (s.size() == 2 && m.equals(HttpMethod.POST)) {
+      AccessScope.TokenInfo info = AccessScope.tokenInfo(requiredJsonBody(req, bytes));
+      var issued = tokens.issue(p, info);
+      metrics.usage.op(Operation.ISSUE_ACCESS_TOKEN, null);
+      reply(ctx, issued, token -> sendJson(ctx, HttpResponseStatus.CREATED, Json.MAPPER.createObjectNode().put("access_token", token)));
+    } else if (s.size() == 3 && m.equals(HttpMethod.DELETE)) {
+      String id = decodeSegment(s.get(2));
+      String problem = AccessScope.tokenIdProblem(id);
+      if (problem != null) {
+        throw ApiError.badPath(problem);
+      }
+      var revoked = tokens.revoke(p, id);
+      metrics.usage.op(Operation.REVOKE_ACCESS_TOKEN, null);
+      reply(ctx, revoked, done -> sendEmpty(ctx, HttpResponseStatus.NO_CONTENT));
+    } else if (s.size() <= 3) {
+      sendEmpty(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
+    } else {
+      sendEmpty(ctx, HttpResponseStatus.NOT_FOUND);
+    }
+  }
+
+  // ---------------------------------------------------------------- metrics API
+
+  private void metricsApi(ChannelHandlerContext ctx, Target t, HttpMethod m, Principal p) {
+    List<String> s = t.segments;
+    if (s.size() > 4) {
+      sendEmpty(ctx, HttpResponseStatus.NOT_FOUND);
+      return;
+    }
+    if (!m.equals(HttpMethod.GET)) {
+      sendEmpty(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
+      return;
+    }
+    String set = queryString(t, "set", null);
+    String start = queryString(t, "start", null);
+    String end = queryString(t, "end", null);
+    String interval = queryString(t, "interval", null);
+    long now = System.currentTimeMillis();
+    if (s.size() == 2) {
+      MetricsApi.Query q = MetricsApi.query(set, start, end, interval, MetricsApi.ACCOUNT_SETS, now);
+      allow(p, Operation.ACCOUNT_METRICS);
+      sendJson(ctx, HttpResponseStatus.OK, MetricsApi.account(q, metrics.usage));
+      return;
+    }
+    BasinName basin = switch (BasinName.parse(decodeSegment(s.get(2)))) {
+      case Checked.Ok<BasinName> ok -> ok.value();
+      case Checked.Invalid<BasinName> bad -> throw ApiError.badPath(bad.message());
+    };
+    if (s.size() == 3) {
+      MetricsApi.Query q = MetricsApi.query(set, start, end, interval, MetricsApi.BASIN_SETS, now);
+      allowBasin(p, Operation.BASIN_METRICS, basin);
+      if (q.set().equals("storage")) {
+        reply(ctx, MetricsApi.basinStorage(fe, basin), bytesStored -> sendJson(ctx, HttpResponseStatus.OK, MetricsApi.storage(q, bytesStored)));
+      } else {
+        reply(ctx, fe.call(f -> f.catalog().getBasinConfig(basin)),
+            c -> sendJson(ctx, HttpResponseStatus.OK, MetricsApi.basin(q, basin.value(), metrics.usage)));
+      }
+      return;
+    }
+    StreamName stream = p.stream(streamPath(s.get(3)), ApiError::badPath);
+    MetricsApi.Query q = MetricsApi.query(set, start, end, interval, MetricsApi.STREAM_SETS, now);
+    allowStream(p, Operation.STREAM_METRICS, basin, stream);
+    reply(ctx, MetricsApi.streamStorage(fe, basin, stream), bytesStored -> sendJson(ctx, HttpResponseStatus.OK, MetricsApi.storage(q, bytesStored)));
+  }
+
   // ---------------------------------------------------------------- records
 
-  private void checkTail(ChannelHandlerContext ctx, HttpRequest req, String segment) {
+  private void checkTail(ChannelHandlerContext ctx, HttpRequest req, String segment, Principal p) {
     BasinName basin = basinHeader(req);
-    StreamName stream = streamPath(segment);
+    StreamName stream = p.stream(streamPath(segment), ApiError::badPath);
+    allowStream(p, Operation.CHECK_TAIL, basin, stream);
     reply(ctx, fe.call(f -> f.data().checkTail(basin, stream)), tail -> sendJson(ctx, HttpResponseStatus.OK, Json.tail(tail)));
   }
 
-  private void append(ChannelHandlerContext ctx, HttpRequest req, String segment, byte[] bytes) {
+  private void append(ChannelHandlerContext ctx, HttpRequest req, String segment, byte[] bytes, Principal p) {
     BasinName basin = basinHeader(req);
-    StreamName stream = streamPath(segment);
+    StreamName stream = p.stream(streamPath(segment), ApiError::badPath);
     encryptionKey(req);
     RecordFormat format = RecordFormat.fromHeader(req.headers().get(S2_FORMAT));
     String contentType = mediaType(req.headers().get(HttpHeaderNames.CONTENT_TYPE));
@@ -406,7 +659,16 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
       input = Json.appendInput(node, format);
     }
     boolean protoOut = isProtobuf(mediaType(req.headers().get(HttpHeaderNames.ACCEPT)));
-    reply(ctx, fe.call(f -> f.data().append(basin, stream, input)), result -> sendAppendResult(ctx, result, protoOut));
+    allowStream(p, Operation.APPEND, basin, stream);
+    requireCommands(p, input);
+    long started = System.nanoTime();
+    reply(ctx, fe.call(f -> f.data().append(basin, stream, input)), result -> {
+      if (result instanceof AppendAck ack) {
+        metrics.appendLatency(System.nanoTime() - started);
+        metrics.appendAcked("unary", basin.value(), stream.value(), ack.end().seqNum() - ack.start().seqNum(), input.batch().meteredBytes());
+      }
+      sendAppendResult(ctx, result, protoOut);
+    });
   }
 
   private void sendAppendResult(ChannelHandlerContext ctx, AppendResult result, boolean protoOut) {
@@ -456,15 +718,17 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     return new ReadQuery(from, clamp, new ReadEnd(count, bytes, until, wait));
   }
 
-  private void read(ChannelHandlerContext ctx, HttpRequest req, Target t, String segment) {
+  private void read(ChannelHandlerContext ctx, HttpRequest req, Target t, String segment, Principal p) {
     BasinName basin = basinHeader(req);
-    StreamName stream = streamPath(segment);
+    StreamName stream = p.stream(streamPath(segment), ApiError::badPath);
     ReadQuery q = readQuery(t);
     encryptionKey(req);
     RecordFormat format = RecordFormat.fromHeader(req.headers().get(S2_FORMAT));
     String accept = mediaType(req.headers().get(HttpHeaderNames.ACCEPT));
+    allowStream(p, Operation.READ, basin, stream);
+    metrics.usage.readOp(basin.value());
     if (S2S.equals(mediaType(req.headers().get(HttpHeaderNames.CONTENT_TYPE)))) {
-      new ReadSessionExchange(fe, ctx, ReadSessionExchange.Kind.S2S, format,
+      new ReadSessionExchange(fe, metrics, ctx, ReadSessionExchange.Kind.S2S, format,
           S2sFrames.Compression.negotiate(req.headers().getAll(HttpHeaderNames.ACCEPT_ENCODING)), 0, 0, readSessionUnsentBytesMax)
           .open(basin, stream, q.from(), q.clamp(), q.end());
       return;
@@ -483,7 +747,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         end = new ReadEnd(end.count() == null ? null : saturatingSub(end.count(), id[1]),
             end.bytes() == null ? null : saturatingSub(end.bytes(), id[2]), end.untilMs(), end.waitSecs());
       }
-      new ReadSessionExchange(fe, ctx, ReadSessionExchange.Kind.SSE, format, S2sFrames.Compression.NONE, count0, bytes0, readSessionUnsentBytesMax)
+      new ReadSessionExchange(fe, metrics, ctx, ReadSessionExchange.Kind.SSE, format, S2sFrames.Compression.NONE, count0, bytes0, readSessionUnsentBytesMax)
           .open(basin, stream, from, q.clamp(), end);
       return;
     }
@@ -491,6 +755,11 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     reply(ctx, fe.call(f -> f.data().read(basin, stream, q.from(), q.clamp(), q.end())), result -> {
       switch (result) {
         case ReadResult.Batch b -> {
+          long delivered = 0;
+          for (var r : b.records()) {
+            delivered += r.meteredBytes();
+          }
+          metrics.readDelivered("unary", basin.value(), stream.value(), b.records().size(), delivered);
           if (protoOut) {
             send(ctx, HttpResponseStatus.OK, PROTOBUF, Protos.readBatch(b.records(), b.tail()).toByteArray(), h -> {});
           } else {

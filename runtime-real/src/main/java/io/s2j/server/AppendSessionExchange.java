@@ -49,9 +49,12 @@ final class AppendSessionExchange {
   static final int RESUME_AT = 128;
 
   private final Frontend fe;
+  private final ServerMetrics metrics;
   private final ChannelHandlerContext ctx;
   private final BasinName basin;
-  private final StreamName stream;
+  /** Set by {@link #start} (the stored name: auto-prefixed when the token says so). */
+  private StreamName stream;
+  private Principal principal;
   private final S2sFrames.Decoder decoder;
   private final S2sFrames.Compression compression;
 
@@ -62,36 +65,49 @@ final class AppendSessionExchange {
   private boolean finished;
   private boolean inputEnded;
   private boolean decoderReleased;
+  private boolean counted;
+  /** An input needed a permission the token lacks: nothing after it is submitted. */
+  private boolean denied;
   private int pending;
+  /** Metered bytes of the submitted inputs awaiting outcomes, in submission order. */
+  private final java.util.ArrayDeque<Long> pendingBytes = new java.util.ArrayDeque<>();
   /** An error found in the input stream, sent once the acks of the inputs before it are out. */
   private S2Error inputError;
   /** Owned by the frontend's executor. */
   private AppendSession session;
 
-  AppendSessionExchange(Frontend fe, ChannelHandlerContext ctx, HttpRequest req, BasinName basin, StreamName stream) {
+  AppendSessionExchange(Frontend fe, ServerMetrics metrics, ChannelHandlerContext ctx, HttpRequest req, BasinName basin) {
     this.fe = fe;
+    this.metrics = metrics;
     this.ctx = ctx;
     this.basin = basin;
-    this.stream = stream;
     this.decoder = new S2sFrames.Decoder(ctx.alloc());
     this.compression = S2sFrames.Compression.negotiate(req.headers().getAll(HttpHeaderNames.ACCEPT_ENCODING));
   }
 
-  /** Opens the stream, then the session; inputs that arrive meanwhile wait. */
-  void start() {
+  /**
+   * Opens the stream, then the session, for a request authorized as {@code principal}; inputs
+   * that arrive meanwhile wait.
+   */
+  void start(StreamName stream, Principal principal) {
+    if (finished) {
+      return;
+    }
+    this.stream = stream;
+    this.principal = principal;
+    counted = true;
+    metrics.sessionOpened("append");
     fe.call(f -> f.catalog().openStream(basin, stream, AutoCreate.ON_APPEND)).whenCompleteAsync((outcome, failure) -> {
       if (finished) {
         return;
       }
       if (failure != null) {
         log.error("opening an append session failed with a bug", failure);
-        finished = true;
-        ApiHandler.sendError(ctx, new S2Error(ErrorCode.OTHER, "internal error"));
+        reject(new S2Error(ErrorCode.OTHER, "internal error"));
         return;
       }
       if (outcome instanceof Outcome.Failed<OpenedStream> f) {
-        finished = true;
-        ApiHandler.sendError(ctx, f.error());
+        reject(f.error());
         return;
       }
       opened = true;
@@ -102,6 +118,24 @@ final class AppendSessionExchange {
       inputs.forEach(this::submit);
       maybeEnd();
     }, ctx.executor());
+  }
+
+  /** Refuses the session before it started (authentication, authorization, a missing stream). */
+  void reject(S2Error error) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    releaseDecoder();
+    uncount();
+    ApiHandler.sendError(ctx, error);
+  }
+
+  private void uncount() {
+    if (counted) {
+      counted = false;
+      metrics.sessionClosed("append");
+    }
   }
 
   /** More of the request body (not retained by the caller past this call). */
@@ -160,6 +194,7 @@ final class AppendSessionExchange {
   void abort() {
     finished = true;
     releaseDecoder();
+    uncount();
     fe.run(() -> {
       if (session != null) {
         session.close();
@@ -168,7 +203,21 @@ final class AppendSessionExchange {
   }
 
   private void submit(AppendInput input) {
+    // Inputs reach here in order; those that waited for the stream precede any input error found
+    // meanwhile, so only a denial stops them.
+    if (finished || denied) {
+      return;
+    }
+    try {
+      ApiHandler.requireCommands(principal, input);
+    } catch (ApiError e) {
+      metrics.authFailed(e.error().code().wireCode());
+      denied = true;
+      inputFailed(e.error()); // earlier than any error of a later input
+      return;
+    }
     pending++;
+    pendingBytes.addLast(input.batch().meteredBytes());
     if (pending >= PAUSE_AT) {
       ctx.channel().config().setAutoRead(false);
     }
@@ -178,6 +227,7 @@ final class AppendSessionExchange {
 
   private void onResult(Outcome<AppendResult> outcome, Throwable failure) {
     pending--;
+    Long bytes = pendingBytes.pollFirst();
     if (pending < RESUME_AT && !ctx.channel().config().isAutoRead() && !finished) {
       ctx.channel().config().setAutoRead(true);
       ctx.read();
@@ -193,7 +243,10 @@ final class AppendSessionExchange {
     switch (outcome) {
       case Outcome.Ok<AppendResult> ok -> {
         switch (ok.value()) {
-          case AppendAck ack -> write(S2sFrames.message(ctx.alloc(), Protos.ack(ack).toByteArray(), compression));
+          case AppendAck ack -> {
+            metrics.appendAcked("s2s", basin.value(), stream.value(), ack.end().seqNum() - ack.start().seqNum(), bytes == null ? 0 : bytes);
+            write(S2sFrames.message(ctx.alloc(), Protos.ack(ack).toByteArray(), compression));
+          }
           case AppendResult.SeqNumMismatch m -> terminal(412, Json.seqNumMismatch(m.nextSeqNum()));
           case AppendResult.FencingTokenMismatch m -> terminal(412, Json.fencingTokenMismatch(m.currentToken()));
           case AppendResult.SeqNumLimitExceeded e -> terminal(e.toError());
@@ -254,6 +307,7 @@ final class AppendSessionExchange {
   private void finish() {
     finished = true;
     releaseDecoder();
+    uncount();
     ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     if (!ctx.channel().config().isAutoRead()) {
       ctx.channel().config().setAutoRead(true);

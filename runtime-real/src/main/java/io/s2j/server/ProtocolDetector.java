@@ -41,12 +41,10 @@ final class ProtocolDetector extends ByteToMessageDecoder {
       .maxAge(3600)
       .build();
 
-  private final Frontend frontend;
-  private final ServerConfig config;
+  private final Services services;
 
-  ProtocolDetector(Frontend frontend, ServerConfig config) {
-    this.frontend = frontend;
-    this.config = config;
+  ProtocolDetector(Services services) {
+    this.services = services;
   }
 
   @Override
@@ -64,11 +62,14 @@ final class ProtocolDetector extends ByteToMessageDecoder {
       p.addAfter("h2-codec", "h2-multiplex", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
         @Override
         protected void initChannel(Http2StreamChannel ch) {
-          ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), new ApiHandler(frontend, true, config));
+          RequestCounter counter = new RequestCounter(services.metrics());
+          ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), counter, new ApiHandler(services, true, counter));
         }
       }));
     } else {
-      p.addAfter(ctx.name(), "api", new ApiHandler(frontend, false, config));
+      RequestCounter counter = new RequestCounter(services.metrics());
+      p.addAfter(ctx.name(), "api", new ApiHandler(services, false, counter));
+      p.addAfter(ctx.name(), "count", counter);
       p.addAfter(ctx.name(), "keep-alive", new HttpServerKeepAliveHandler());
       p.addAfter(ctx.name(), "compress", new ResponseCompressor());
       p.addAfter(ctx.name(), "decompress", new HttpContentDecompressor(0));

@@ -38,6 +38,7 @@ final class ReadSessionExchange {
 
 
   private final Frontend fe;
+  private final ServerMetrics metrics;
   private final ChannelHandlerContext ctx;
   private final Kind kind;
   private final RecordFormat format;
@@ -50,14 +51,18 @@ final class ReadSessionExchange {
   private final long unsentBytesMax;
   private boolean started;
   private boolean finished;
+  private boolean counted;
+  private String basinName;
+  private String streamName;
   private volatile boolean cancelled;
   /** Set and read on the frontend's executor. */
   private ReadSession session;
 
-  ReadSessionExchange(Frontend fe, ChannelHandlerContext ctx, Kind kind, RecordFormat format,
+  ReadSessionExchange(Frontend fe, ServerMetrics metrics, ChannelHandlerContext ctx, Kind kind, RecordFormat format,
       S2sFrames.Compression compression, long deliveredCount, long deliveredBytes, long unsentBytesMax) {
     this.unsentBytesMax = unsentBytesMax;
     this.fe = fe;
+    this.metrics = metrics;
     this.ctx = ctx;
     this.kind = kind;
     this.format = format;
@@ -67,7 +72,14 @@ final class ReadSessionExchange {
   }
 
   void open(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd end) {
-    ctx.channel().closeFuture().addListener(f -> cancel());
+    basinName = basin.value();
+    streamName = stream.value();
+    counted = true;
+    metrics.sessionOpened(sessionKind());
+    ctx.channel().closeFuture().addListener(f -> {
+      cancel();
+      ctx.executor().execute(this::uncount);
+    });
     fe.run(() -> {
       ReadSession s = fe.data().openSession(basin, stream, from, clamp, end,
           event -> ctx.executor().execute(() -> onEvent(event)));
@@ -76,6 +88,18 @@ final class ReadSessionExchange {
         s.cancel();
       }
     });
+  }
+
+  private String sessionKind() {
+    return kind == Kind.SSE ? "read-sse" : "read-s2s";
+  }
+
+  /** On the event loop; once per session. */
+  private void uncount() {
+    if (counted) {
+      counted = false;
+      metrics.sessionClosed(sessionKind());
+    }
   }
 
   private void cancel() {
@@ -94,6 +118,7 @@ final class ReadSessionExchange {
     }
     if (!ctx.channel().isActive()) {
       finished = true;
+      uncount();
       cancel();
       return;
     }
@@ -101,6 +126,7 @@ final class ReadSessionExchange {
       case ReadSession.Unsatisfiable u -> {
         if (!started) {
           finished = true;
+          uncount();
           ApiHandler.sendJson(ctx, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, Json.tail(u.tail()));
         } else {
           fail(new S2Error(io.s2j.api.ErrorCode.OTHER, "range not satisfiable"), 416, Json.bytes(Json.tail(u.tail())));
@@ -109,6 +135,7 @@ final class ReadSessionExchange {
       case ReadSession.Failed f -> {
         if (!started) {
           finished = true;
+          uncount();
           ApiHandler.sendError(ctx, f.error());
         } else {
           fail(f.error(), f.error().code().httpStatus(), Json.bytes(Json.error(f.error())));
@@ -153,6 +180,13 @@ final class ReadSessionExchange {
   }
 
   private void batch(ReadSession.Batch b) {
+    long metered = 0;
+    for (SequencedRecord r : b.records()) {
+      metered += r.meteredBytes();
+    }
+    if (!b.records().isEmpty()) {
+      metrics.readDelivered(kind == Kind.SSE ? "sse" : "s2s", basinName, streamName, b.records().size(), metered);
+    }
     if (kind == Kind.S2S) {
       write(S2sFrames.message(ctx.alloc(), Protos.readBatch(b.records(), b.tail()).toByteArray(), compression));
       return;
@@ -190,6 +224,7 @@ final class ReadSessionExchange {
 
   private void finish() {
     finished = true;
+    uncount();
     ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
   }
 

@@ -58,10 +58,13 @@ public final class Server implements AutoCloseable {
   private final EventLoopGroup workerGroup;
   private final Channel serverChannel;
   private final ChannelKnobs knobs;
+  private final Services services;
 
-  private Server(ServerConfig config, RealRuntime runtime, Frontend frontend, ChannelKnobs knobs,
+  private Server(ServerConfig config, RealRuntime runtime, Services services, ChannelKnobs knobs,
       EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel) {
     this.config = config;
+    this.services = services;
+    Frontend frontend = services.fe();
     this.runtime = runtime;
     this.frontend = frontend;
     this.knobs = knobs;
@@ -80,9 +83,11 @@ public final class Server implements AutoCloseable {
    * from now on; {@code config.storage()} then only names it and picks the channel knobs.
    */
   public static Server start(ServerConfig config, SharedObjectStore store) {
+    ServerMetrics metrics = new ServerMetrics(System::currentTimeMillis);
+    SharedObjectStore observed = new ObservedObjectStore(store, metrics);
     // Durable storage gets durable metadata, in the same store; the in-memory emulator keeps it in memory.
-    Metadata metadata = config.storage() instanceof ServerConfig.Storage.Memory ? Metadata.inMemory() : Metadata.onObjectStore(store);
-    return start(config, store, metadata);
+    Metadata metadata = config.storage() instanceof ServerConfig.Storage.Memory ? Metadata.inMemory() : Metadata.onObjectStore(observed);
+    return start(config, observed, metadata, metrics);
   }
 
   /** The process's metadata store: each node's view of it, and how to close it (before the object store). */
@@ -105,7 +110,13 @@ public final class Server implements AutoCloseable {
     }
   }
 
+  /** Over {@code store} with {@code metadata} already opened on it (its own requests are then not counted). */
   static Server start(ServerConfig config, SharedObjectStore store, Metadata metadata) {
+    ServerMetrics metrics = new ServerMetrics(System::currentTimeMillis);
+    return start(config, new ObservedObjectStore(store, metrics), metadata, metrics);
+  }
+
+  private static Server start(ServerConfig config, SharedObjectStore store, Metadata metadata, ServerMetrics metrics) {
     ChannelKnobs base = config.storage() instanceof ServerConfig.Storage.S3 ? ChannelKnobs.STANDARD : ChannelKnobs.CHEAP_STORE;
     ChannelKnobs knobs = config.flushIntervalMs() == null ? base : withFlushInterval(base, config.flushIntervalMs());
     RealRuntime runtime = new RealRuntime(store, new SecureRandom().nextLong(), metadata.views(), metadata.closer());
@@ -133,6 +144,15 @@ public final class Server implements AutoCloseable {
       throw e;
     }
 
+    String adminToken = config.adminToken();
+    if (config.auth() && adminToken == null) {
+      adminToken = AccessTokens.newAdminToken();
+      log.warn("auth is on and no admin token was given: this one has every permission and is shown only now: {}", adminToken);
+    } else if (!config.auth() && adminToken != null) {
+      log.warn("an admin token was given but auth is off (--auth): every request is allowed");
+    }
+    Services services = new Services(frontend, new AccessTokens(frontend, config.auth(), adminToken), metrics, config);
+
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("s2j-http-accept", true),
         NioIoHandler.newFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
@@ -146,14 +166,14 @@ public final class Server implements AutoCloseable {
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-              ch.pipeline().addLast("detect", new ProtocolDetector(frontend, config));
+              ch.pipeline().addLast("detect", new ProtocolDetector(services));
             }
           });
       Channel ch = b.bind(new InetSocketAddress(config.host(), config.port())).syncUninterruptibly().channel();
-      Server server = new Server(config, runtime, frontend, knobs, boss, workers, ch);
-      log.info("s2j server listening on {}:{} (HTTP/1.1 and h2c), storage {}, metadata {}, {} channel(s), chunk flush interval {} ms, stream cache {} ms",
+      Server server = new Server(config, runtime, services, knobs, boss, workers, ch);
+      log.info("s2j server listening on {}:{} (HTTP/1.1 and h2c), storage {}, metadata {}, {} channel(s), chunk flush interval {} ms, stream cache {} ms, auth {}",
           config.host(), server.port(), config.storage(), metadata.description(), config.channels(), knobs.flushIntervalMs(),
-          config.streamCacheMs());
+          config.streamCacheMs(), config.auth() ? "on (access tokens required)" : "off (every request allowed)");
       return server;
     } catch (RuntimeException e) {
       boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -265,5 +285,9 @@ public final class Server implements AutoCloseable {
 
   Frontend frontend() {
     return frontend;
+  }
+
+  Services services() {
+    return services;
   }
 }

@@ -17,9 +17,13 @@ import java.util.Objects;
  * @param bodyBytesMax the largest request body accepted (a 1 MiB batch in JSON base64 is ~1.4 MiB)
  * @param readSessionUnsentBytesMax what a read session may have written to a client that is not
  *     reading; beyond it the session ends with {@code 503 unavailable}
+ * @param auth whether requests must carry an access token ({@code Authorization: Bearer}) whose
+ *     scope permits them; off (the default, as s2-lite) allows every request and ignores tokens
+ * @param adminToken the bootstrap token with every permission when {@code auth} is on; null makes
+ *     the server draw one at startup and log it once
  */
 public record ServerConfig(String host, int port, Storage storage, int channels, Long flushIntervalMs,
-    long streamCacheMs, int bodyBytesMax, long readSessionUnsentBytesMax) {
+    long streamCacheMs, int bodyBytesMax, long readSessionUnsentBytesMax, boolean auth, String adminToken) {
 
   public static final int PORT_DEFAULT = 8080;
   public static final int CHANNELS_DEFAULT = 2;
@@ -31,9 +35,25 @@ public record ServerConfig(String host, int port, Storage storage, int channels,
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(storage, "storage");
     if (port < 0 || port > 65535 || channels < 1 || (flushIntervalMs != null && flushIntervalMs < 1)
-        || streamCacheMs < 0 || bodyBytesMax < 1 << 20 || readSessionUnsentBytesMax < 1 << 20) {
+        || streamCacheMs < 0 || bodyBytesMax < 1 << 20 || readSessionUnsentBytesMax < 1 << 20
+        || (adminToken != null && adminToken.isBlank())) {
       throw new IllegalArgumentException("invalid server config: " + this);
     }
+  }
+
+  /** Auth off (as before auth existed). */
+  public ServerConfig(String host, int port, Storage storage, int channels, Long flushIntervalMs,
+      long streamCacheMs, int bodyBytesMax, long readSessionUnsentBytesMax) {
+    this(host, port, storage, channels, flushIntervalMs, streamCacheMs, bodyBytesMax, readSessionUnsentBytesMax, false, null);
+  }
+
+  /** Never prints the admin token. */
+  @Override
+  public String toString() {
+    return "ServerConfig[host=" + host + ", port=" + port + ", storage=" + storage + ", channels=" + channels
+        + ", flushIntervalMs=" + flushIntervalMs + ", streamCacheMs=" + streamCacheMs + ", bodyBytesMax=" + bodyBytesMax
+        + ", readSessionUnsentBytesMax=" + readSessionUnsentBytesMax + ", auth=" + auth
+        + ", adminToken=" + (adminToken == null ? "none" : "(set)") + "]";
   }
 
   /** In memory, on {@code port} of every interface, default knobs. */
@@ -43,15 +63,20 @@ public record ServerConfig(String host, int port, Storage storage, int channels,
   }
 
   public ServerConfig withStorage(Storage s) {
-    return new ServerConfig(host, port, s, channels, flushIntervalMs, streamCacheMs, bodyBytesMax, readSessionUnsentBytesMax);
+    return new ServerConfig(host, port, s, channels, flushIntervalMs, streamCacheMs, bodyBytesMax, readSessionUnsentBytesMax, auth, adminToken);
   }
 
   public ServerConfig withHost(String h) {
-    return new ServerConfig(h, port, storage, channels, flushIntervalMs, streamCacheMs, bodyBytesMax, readSessionUnsentBytesMax);
+    return new ServerConfig(h, port, storage, channels, flushIntervalMs, streamCacheMs, bodyBytesMax, readSessionUnsentBytesMax, auth, adminToken);
   }
 
   public ServerConfig withReadSessionUnsentBytesMax(long bytes) {
-    return new ServerConfig(host, port, storage, channels, flushIntervalMs, streamCacheMs, bodyBytesMax, bytes);
+    return new ServerConfig(host, port, storage, channels, flushIntervalMs, streamCacheMs, bodyBytesMax, bytes, auth, adminToken);
+  }
+
+  /** Auth on, with this bootstrap admin token (null: drawn at startup and logged once). */
+  public ServerConfig withAuth(String adminToken) {
+    return new ServerConfig(host, port, storage, channels, flushIntervalMs, streamCacheMs, bodyBytesMax, readSessionUnsentBytesMax, true, adminToken);
   }
 
   /** Where the cell's object store lives. */

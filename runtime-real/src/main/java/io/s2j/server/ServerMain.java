@@ -24,6 +24,10 @@ public final class ServerMain {
         --flush-interval-ms N  a chunk is flushed at most N ms after its first record
                                (env S2J_FLUSH_INTERVAL_MS; default 5 in memory/local dir, 50 on S3)
         --stream-cache-ms N    how long stream lookups are cached (env S2J_STREAM_CACHE_MS; default 0)
+        --auth                 require access tokens (env S2J_AUTH=true; default off: like s2-lite,
+                               every request is allowed and Authorization headers are ignored)
+        --admin-token TOKEN    the bootstrap token with every permission (env S2J_ADMIN_TOKEN); with
+                               --auth and no token, one is drawn at startup and logged once
         --help                 this text
 
       Without --local-root or --bucket everything is kept in memory and lost on exit. With either,
@@ -59,10 +63,16 @@ public final class ServerMain {
     String channels = env.get("S2J_CHANNELS");
     String flush = env.get("S2J_FLUSH_INTERVAL_MS");
     String cache = env.get("S2J_STREAM_CACHE_MS");
+    String authText = env.get("S2J_AUTH");
+    String adminToken = env.get("S2J_ADMIN_TOKEN");
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--help") || a.equals("-h")) {
         return null;
+      }
+      if (a.equals("--auth")) {
+        authText = "true";
+        continue;
       }
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException("unknown option or missing value: " + a);
@@ -77,6 +87,7 @@ public final class ServerMain {
         case "--channels" -> channels = v;
         case "--flush-interval-ms" -> flush = v;
         case "--stream-cache-ms" -> cache = v;
+        case "--admin-token" -> adminToken = v;
         default -> throw new IllegalArgumentException("unknown option " + a);
       }
     }
@@ -101,7 +112,20 @@ public final class ServerMain {
         blank(flush) == null ? null : number(flush, "--flush-interval-ms", 0),
         number(cache, "--stream-cache-ms", ServerConfig.STREAM_CACHE_MS_DEFAULT),
         ServerConfig.BODY_BYTES_MAX_DEFAULT,
-        ServerConfig.READ_SESSION_UNSENT_BYTES_MAX_DEFAULT);
+        ServerConfig.READ_SESSION_UNSENT_BYTES_MAX_DEFAULT,
+        flag(authText, "S2J_AUTH"),
+        blank(adminToken) == null ? null : adminToken.trim());
+  }
+
+  private static boolean flag(String s, String what) {
+    if (blank(s) == null) {
+      return false;
+    }
+    return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "true", "1", "yes", "on" -> true;
+      case "false", "0", "no", "off" -> false;
+      default -> throw new IllegalArgumentException(what + " expects true or false, got `" + s + "`");
+    };
   }
 
   private static String blank(String s) {

@@ -31,7 +31,7 @@ class ServerControlPlaneTest extends ServerFixture {
     assertEquals(0, r.body().length);
     Resp m = call("PUT", "/v1/basins", "{}");
     assertEquals(405, m.status());
-    call("GET", "/v1/access-tokens", null).assertError(501, "not_implemented");
+    call("GET", "/v1/locations", null).assertError(501, "not_implemented");
   }
 
   @Test
