@@ -23,15 +23,18 @@ class SdkCompatibilityTest extends ServerFixture {
 
   @Test
   void officialTypeScriptSdkPassesItsScenario() throws Exception {
-    assumeTrue(Files.isDirectory(SDK_DIR.resolve("node_modules").resolve("@s2-dev").resolve("streamstore")),
-        "SDK test skipped: run `npm ci` in runtime-real/src/test/sdk first (node_modules is missing)");
-    assumeTrue(nodeAvailable(), "SDK test skipped: `node` is not on the PATH");
+    runSdkSuite(base(), "in memory");
+  }
+
+  /** Runs {@code sdk-test.mjs} with {@code node --test} against {@code endpoint}; skips when node or the SDK is missing. */
+  static void runSdkSuite(String endpoint, String what) throws Exception {
+    assumeSdk();
     Path log = Files.createTempFile("s2j-sdk-test", ".log");
     ProcessBuilder pb = new ProcessBuilder(List.of("node", "--test", "--test-reporter=spec", "sdk-test.mjs"))
         .directory(SDK_DIR.toFile())
         .redirectErrorStream(true)
         .redirectOutput(log.toFile());
-    pb.environment().put("S2J_ENDPOINT", base());
+    pb.environment().put("S2J_ENDPOINT", endpoint);
     Process p = pb.start();
     boolean done = p.waitFor(5, TimeUnit.MINUTES);
     if (!done) {
@@ -39,9 +42,16 @@ class SdkCompatibilityTest extends ServerFixture {
     }
     String output = Files.readString(log, StandardCharsets.UTF_8);
     Files.deleteIfExists(log);
-    System.out.println("---- SDK test output ----\n" + output);
-    assertEquals(true, done, "the SDK test did not finish within 5 minutes:\n" + output);
-    assertEquals(0, p.exitValue(), "the SDK test failed:\n" + output);
+    System.out.println("---- SDK test output (" + what + ") ----\n" + output);
+    assertEquals(true, done, "the SDK test did not finish within 5 minutes (" + what + "):\n" + output);
+    assertEquals(0, p.exitValue(), "the SDK test failed (" + what + "):\n" + output);
+  }
+
+  /** Skips the calling test, saying why, unless {@code node} and the SDK's node_modules are there. */
+  static void assumeSdk() {
+    assumeTrue(Files.isDirectory(SDK_DIR.resolve("node_modules").resolve("@s2-dev").resolve("streamstore")),
+        "SDK test skipped: run `npm ci` in runtime-real/src/test/sdk first (node_modules is missing)");
+    assumeTrue(nodeAvailable(), "SDK test skipped: `node` is not on the PATH");
   }
 
   private static boolean nodeAvailable() {

@@ -11,16 +11,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
 
 /**
  * An s3proxy server in a child process, on a free loopback port, storing into a fresh directory:
  * a real HTTP S3 endpoint for the S3 contract suite without any cloud account. Its own jar (from
  * {@code target/s3proxy}) keeps its Jetty and SDK versions off our classpath.
  */
-final class S3ProxyProcess implements AutoCloseable {
-  static final String IDENTITY = "local-identity";
-  static final String CREDENTIAL = "local-credential";
+public final class S3ProxyProcess implements AutoCloseable {
+  public static final String IDENTITY = "local-identity";
+  public static final String CREDENTIAL = "local-credential";
   private static final Path JAR = Path.of("target", "s3proxy", "s3proxy.jar");
   private static final long START_TIMEOUT_MILLIS = 60_000;
 
@@ -35,7 +40,7 @@ final class S3ProxyProcess implements AutoCloseable {
   }
 
   /** Starts s3proxy with the jclouds-style {@code provider} (such as {@code filesystem}) and waits for it. */
-  static S3ProxyProcess start(String provider) throws IOException, InterruptedException {
+  public static S3ProxyProcess start(String provider) throws IOException, InterruptedException {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: run through Maven, which copies it");
     }
@@ -68,8 +73,31 @@ final class S3ProxyProcess implements AutoCloseable {
     return proxy;
   }
 
-  URI endpoint() {
+  public URI endpoint() {
     return endpoint;
+  }
+
+  /** Creates {@code bucket} on this s3proxy. */
+  public void createBucket(String bucket) {
+    try (S3AsyncClient admin = S3AsyncClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(IDENTITY, CREDENTIAL)))
+        .forcePathStyle(true).build()) {
+      admin.createBucket(b -> b.bucket(bucket)).join();
+    }
+  }
+
+  /**
+   * The AWS environment under which a child process reaches this s3proxy through
+   * {@code S3ObjectStore.Settings.fromEnvironment} (endpoint, region, static credentials; checksums
+   * only when required, as the surefire configuration explains).
+   */
+  public Map<String, String> awsEnvironment() {
+    return Map.of(
+        "AWS_ENDPOINT_URL_S3", endpoint.toString(),
+        "AWS_REGION", "us-east-1",
+        "AWS_ACCESS_KEY_ID", IDENTITY,
+        "AWS_SECRET_ACCESS_KEY", CREDENTIAL,
+        "AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED");
   }
 
   private void awaitPort(int port) throws IOException, InterruptedException {
