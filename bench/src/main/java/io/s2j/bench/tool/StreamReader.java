@@ -11,6 +11,7 @@ import io.s2j.bench.proto.SequencedRecord;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * One reader of one stream over S2S read sessions (S2-API §10.4), verifying everything it receives
@@ -33,6 +34,7 @@ final class StreamReader {
   private final CompletableFuture<Void> done = new CompletableFuture<>();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final EventLoop eventLoop;
+  private final Consumer<String> notices;
   private byte[] scratch;
 
   // Event loop only (volatile for the progress line).
@@ -43,12 +45,17 @@ final class StreamReader {
   private volatile long endNanos;
   private volatile int resumes;
   private long endSeqNum = Long.MAX_VALUE;
+  private long sessionRecordsMax;
+  private int sessions;
   private Http2StreamChannel session;
+  /** Where the current catch-up session's count ends. */
+  private long sessionEndSeqNum;
   private String failure;
 
   private StreamReader(String who, String streamName, H2cConnection connection, Map<String, String> headers,
-      long startSeqNum, int recordBytes, boolean tailing) {
+      long startSeqNum, int recordBytes, boolean tailing, Consumer<String> notices) {
     this.who = who;
+    this.notices = notices;
     this.streamName = streamName;
     this.connection = connection;
     this.headers = headers;
@@ -59,14 +66,16 @@ final class StreamReader {
   }
 
   static StreamReader tailing(String who, String streamName, H2cConnection connection, Map<String, String> headers,
-      long startSeqNum, int recordBytes) {
-    return new StreamReader(who, streamName, connection, headers, startSeqNum, recordBytes, true);
+      long startSeqNum, int recordBytes, Consumer<String> notices) {
+    return new StreamReader(who, streamName, connection, headers, startSeqNum, recordBytes, true, notices);
   }
 
+  /** A catch-up reader of {@code [startSeqNum, endSeqNum)}, in sessions of at most {@code sessionRecordsMax} (0: one). */
   static StreamReader catchup(String who, String streamName, H2cConnection connection, Map<String, String> headers,
-      long startSeqNum, long endSeqNum, int recordBytes) {
-    StreamReader r = new StreamReader(who, streamName, connection, headers, startSeqNum, recordBytes, false);
+      long startSeqNum, long endSeqNum, long sessionRecordsMax, int recordBytes, Consumer<String> notices) {
+    StreamReader r = new StreamReader(who, streamName, connection, headers, startSeqNum, recordBytes, false, notices);
     r.endSeqNum = endSeqNum;
+    r.sessionRecordsMax = sessionRecordsMax;
     return r;
   }
 
@@ -130,6 +139,11 @@ final class StreamReader {
     return resumes;
   }
 
+  /** Read sessions opened, resumes included. */
+  int sessions() {
+    return sessions;
+  }
+
   long nextSeqNum() {
     return verifier.nextSeqNum();
   }
@@ -153,7 +167,13 @@ final class StreamReader {
 
   private void openSession() {
     long from = verifier.nextSeqNum();
-    String query = tailing ? "seq_num=" + from : "seq_num=" + from + "&count=" + (endSeqNum - from);
+    long count = endSeqNum - from;
+    if (sessionRecordsMax > 0) {
+      count = Math.min(count, sessionRecordsMax);
+    }
+    sessions++;
+    sessionEndSeqNum = from + count;
+    String query = tailing ? "seq_num=" + from : "seq_num=" + from + "&count=" + count;
     connection.open("GET", "/v1/streams/" + ControlPlane.pathSegment(streamName) + "/records?" + query, headers, true,
         new Exchange()).addListener(f -> {
           if (!f.isSuccess()) {
@@ -193,6 +213,7 @@ final class StreamReader {
       finish(why + " (after " + resumes + " resumed sessions)");
     } else {
       resumes++;
+      notices.accept(who + ": resuming at seq_num " + verifier.nextSeqNum() + " after: " + why);
       session = null;
       openSession();
     }
@@ -275,7 +296,10 @@ final class StreamReader {
         return;
       }
       over = true;
-      if (problem == null && !tailing && verifier.nextSeqNum() < endSeqNum) {
+      if (problem == null && !tailing && verifier.nextSeqNum() == sessionEndSeqNum && sessionEndSeqNum < endSeqNum) {
+        session = null;
+        openSession(); // the next chunk of a chunked catch-up read
+      } else if (problem == null && !tailing && verifier.nextSeqNum() < endSeqNum) {
         resumeOrFail("catch-up session ended at seq_num " + verifier.nextSeqNum() + " before " + endSeqNum);
       } else if (problem != null) {
         resumeOrFail(problem);
