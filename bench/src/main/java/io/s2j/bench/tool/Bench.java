@@ -76,7 +76,7 @@ public final class Bench {
         for (int r = 0; r < options.readers(); r++) {
           H2cConnection c = connect(group, connections);
           StreamReader reader = StreamReader.tailing("tailing reader " + r + " of " + name, name, c, headers,
-              startSeqNums.get(name), options.recordBytes(), this::notice);
+              startSeqNums.get(name), options.sessionRecords(), options.recordBytes(), this::notice);
           tailers.add(reader);
           reader.start();
         }
@@ -137,7 +137,7 @@ public final class Bench {
       for (StreamWriter w : writers) {
         H2cConnection c = connect(group, connections);
         catchups.add(StreamReader.catchup("catch-up reader of " + w.streamName, w.streamName, c, headers,
-            w.startSeqNum(), w.ackedEndSeqNum(), options.catchupSessionRecords(), options.recordBytes(), this::notice));
+            w.startSeqNum(), w.ackedEndSeqNum(), options.sessionRecords(), options.recordBytes(), this::notice));
       }
       Progress catchupProgress = new Progress(List.of(), catchups);
       catchupProgress.phase("catch-up");
@@ -184,9 +184,12 @@ public final class Bench {
     long catchupRecords = 0;
     long catchupStart = Long.MAX_VALUE;
     long catchupEnd = Long.MIN_VALUE;
-    int catchupSessions = 0;
+    int sessions = 0;
+    for (StreamReader r : tailers) {
+      sessions += r.sessions();
+    }
     for (StreamReader r : catchups) {
-      catchupSessions += r.sessions();
+      sessions += r.sessions();
       catchupBytes += r.receivedBodyBytes();
       catchupRecords += r.receivedRecords();
       catchupStart = Math.min(catchupStart, r.startNanos());
@@ -212,7 +215,7 @@ public final class Bench {
     out.put("catchup_records_verified", catchupRecords);
     out.put("catchup_seconds", round(catchupSeconds));
     out.put("read_session_resumes", resumes);
-    out.put("catchup_sessions", catchupSessions);
+    out.put("read_sessions", sessions);
     out.put("endpoint", options.endpoint().toString());
     out.put("basin", options.basin());
     out.put("streams", options.streams());

@@ -25,7 +25,7 @@ public record BenchOptions(
     String storageClass,
     long inflightBytesMax,
     Duration drainTimeout,
-    long catchupSessionRecords,
+    long sessionRecords,
     boolean progress) {
 
   /** Body bytes every record needs: write timestamp (8) and chained hash (8). */
@@ -52,7 +52,8 @@ public record BenchOptions(
         --storage-class C       standard | express, for streams this run creates (default: the basin's)
         --inflight-mib N        bound on un-acknowledged bytes per writer (default 16)
         --drain-timeout D       how long to wait for outstanding acks and readers at the end (default 60s)
-        --catchup-session-records N  read the catch-up range in sessions of at most N records (default 0: one session)
+        --session-records N     every read session ends after at most N records and the reader opens the next
+                                (tailing ones with wait=60 so they still follow); default 0: one unbounded session each
         --no-progress           no progress lines on stderr
       Progress goes to stderr every second; the result is one JSON line on stdout.
       Exit status: 0 when integrity is "ok", 1 when it is not, 2 on bad options.""";
@@ -87,8 +88,8 @@ public record BenchOptions(
     if (storageClass != null && !storageClass.equals("standard") && !storageClass.equals("express")) {
       throw new IllegalArgumentException("--storage-class must be standard or express, got " + storageClass);
     }
-    if (catchupSessionRecords < 0) {
-      throw new IllegalArgumentException("--catchup-session-records must be >= 0");
+    if (sessionRecords < 0) {
+      throw new IllegalArgumentException("--session-records must be >= 0");
     }
     if (inflightBytesMax < batchMetered) {
       throw new IllegalArgumentException("--inflight-mib must hold at least one batch (" + batchMetered + " bytes)");
@@ -122,7 +123,7 @@ public record BenchOptions(
     String storageClass = null;
     long inflightBytes = 16L << 20;
     Duration drainTimeout = Duration.ofSeconds(60);
-    long catchupSessionRecords = 0;
+    long sessionRecords = 0;
     boolean progress = true;
     List<String> rest = new ArrayList<>(List.of(args));
     while (!rest.isEmpty()) {
@@ -161,13 +162,13 @@ public record BenchOptions(
         case "--storage-class" -> storageClass = value.toLowerCase(Locale.ROOT);
         case "--inflight-mib" -> inflightBytes = (long) (parseDouble(flag, value) * (1 << 20));
         case "--drain-timeout" -> drainTimeout = parseDuration(flag, value);
-        case "--catchup-session-records" -> catchupSessionRecords = parseInt(flag, value);
+        case "--session-records" -> sessionRecords = parseInt(flag, value);
         default -> throw new IllegalArgumentException("unknown option " + flag);
       }
     }
     return new BenchOptions(endpoint, token == null || token.isBlank() ? null : token, basin, stream, recordBytes,
         batchRecords, targetMibps, duration, streams, readers, catchupDelay, storageClass, inflightBytes, drainTimeout,
-        catchupSessionRecords, progress);
+        sessionRecords, progress);
   }
 
   /** The stream names of this run. */

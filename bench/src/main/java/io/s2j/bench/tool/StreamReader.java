@@ -23,6 +23,8 @@ import java.util.function.Consumer;
  */
 final class StreamReader {
   static final int RESUMES_MAX = 20;
+  /** Idle bound of a bounded tailing session (re-armed by every batch): the bench ends it first. */
+  static final int TAILING_SESSION_WAIT_SECS = 60;
 
   final String who;
   private final String streamName;
@@ -65,9 +67,16 @@ final class StreamReader {
     this.eventLoop = connection.eventLoop();
   }
 
+  /**
+   * A tailing reader from {@code startSeqNum}: one unbounded session (it may follow forever), or,
+   * with {@code sessionRecordsMax > 0}, sessions of at most that many records that still follow
+   * ({@code count} plus {@code wait}, S2-API §8.3), each reopened where the last one ended.
+   */
   static StreamReader tailing(String who, String streamName, H2cConnection connection, Map<String, String> headers,
-      long startSeqNum, int recordBytes, Consumer<String> notices) {
-    return new StreamReader(who, streamName, connection, headers, startSeqNum, recordBytes, true, notices);
+      long startSeqNum, long sessionRecordsMax, int recordBytes, Consumer<String> notices) {
+    StreamReader r = new StreamReader(who, streamName, connection, headers, startSeqNum, recordBytes, true, notices);
+    r.sessionRecordsMax = sessionRecordsMax;
+    return r;
   }
 
   /** A catch-up reader of {@code [startSeqNum, endSeqNum)}, in sessions of at most {@code sessionRecordsMax} (0: one). */
@@ -173,7 +182,14 @@ final class StreamReader {
     }
     sessions++;
     sessionEndSeqNum = from + count;
-    String query = tailing ? "seq_num=" + from : "seq_num=" + from + "&count=" + count;
+    String query;
+    if (!tailing) {
+      query = "seq_num=" + from + "&count=" + count;
+    } else if (sessionRecordsMax > 0) {
+      query = "seq_num=" + from + "&count=" + count + "&wait=" + TAILING_SESSION_WAIT_SECS;
+    } else {
+      query = "seq_num=" + from;
+    }
     connection.open("GET", "/v1/streams/" + ControlPlane.pathSegment(streamName) + "/records?" + query, headers, true,
         new Exchange()).addListener(f -> {
           if (!f.isSuccess()) {
@@ -296,9 +312,9 @@ final class StreamReader {
         return;
       }
       over = true;
-      if (problem == null && !tailing && verifier.nextSeqNum() == sessionEndSeqNum && sessionEndSeqNum < endSeqNum) {
+      if (problem == null && sessionRecordsMax > 0 && verifier.nextSeqNum() == sessionEndSeqNum && sessionEndSeqNum < endSeqNum) {
         session = null;
-        openSession(); // the next chunk of a chunked catch-up read
+        openSession(); // the next bounded session
       } else if (problem == null && !tailing && verifier.nextSeqNum() < endSeqNum) {
         resumeOrFail("catch-up session ended at seq_num " + verifier.nextSeqNum() + " before " + endSeqNum);
       } else if (problem != null) {
