@@ -209,7 +209,7 @@ public final class Cachey {
     }
     requestsInFlight++;
     result.onComplete((v, f) -> requestsInFlight--);
-    attempt(r, 1, null, result);
+    attempt(r, 1, null, null, result);
     return result;
   }
 
@@ -217,7 +217,7 @@ public final class Cachey {
    * Plans the request on {@code known} (or on the remembered version, if still trusted and what the
    * caller expects; else on the version a fresh GET of the first page finds), then gathers pages.
    */
-  private void attempt(Request r, int attempt, Version known, Promise<ReadRangeResponse> result) {
+  private void attempt(Request r, int attempt, Version known, PageResult.Page prefetched, Promise<ReadRangeResponse> result) {
     Version v = known != null ? known : trusted(r);
     if (v == null) {
       if (versions.containsKey(r.key)) {
@@ -232,7 +232,7 @@ public final class Cachey {
         switch (got) {
           case PageResult.Missing m -> answerNotFound(r.key, result);
           case PageResult.Unsatisfiable u -> result.complete(unsatisfiable(u.objectBytes));
-          case PageResult.Page p -> attempt(r, attempt, learn(r.key, p.etag, p.objectBytes), result);
+          case PageResult.Page p -> attempt(r, attempt, learn(r.key, p.etag, p.objectBytes), p, result);
         }
       });
       return;
@@ -246,6 +246,10 @@ public final class Cachey {
     long lastPage = (end - 1) / knobs.pageBytes();
     List<Promise<PageResult>> parts = new ArrayList<>();
     for (long i = firstPage; i <= lastPage; i++) {
+      if (i == firstPage && prefetched != null) {
+        parts.add(Promise.completed(env.scheduler(), prefetched)); // the GET that found the version
+        continue;
+      }
       ByteString held = pages.get(pageKey(r.key, v.etag, i));
       if (held != null) {
         counters.pageHits++;
@@ -278,7 +282,7 @@ public final class Cachey {
         if (attempt >= ATTEMPTS_MAX) {
           answerFailure(IoFailure.definite(IoFailure.Kind.UNAVAILABLE, r.key + " kept changing while being read"), result);
         } else {
-          attempt(r, attempt + 1, null, result);
+          attempt(r, attempt + 1, null, null, result);
         }
         return;
       }
