@@ -251,6 +251,9 @@ public final class Cachey {
         continue;
       }
       ByteString held = pages.get(pageKey(r.key, v.etag, i));
+      if (held != null && bug == PlantedBug.CACHEY_WRONG_PAGE && held.size() != pageLength(v.objectBytes, i)) {
+        held = null; // the planted bug serves another object's page only where the length check below cannot tell
+      }
       if (held != null) {
         counters.pageHits++;
         parts.add(Promise.completed(env.scheduler(), new PageResult.Page(v.etag, v.objectBytes, held)));

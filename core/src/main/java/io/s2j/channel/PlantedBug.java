@@ -21,7 +21,7 @@ public enum PlantedBug {
   SKIP_FENCING_CHECK("The fencing token of an append is not checked."),
   SESSION_UNORDERED("Append-session requests are applied in arrival order, not session order."),
   READ_SKIPS_AT_SEGMENT_BOUNDARY("Frontend: a read continuing from segments into the channel skips the first record it holds."),
-  CACHEY_WRONG_PAGE("Cachey keys its pages by page index only, so it serves a page of another object.");
+  CACHEY_WRONG_PAGE("Cachey keys its pages by page index only, so it serves a page of another object (of the same page length).");
 
   private final String description;
 

@@ -133,7 +133,7 @@ public final class DataPlane {
       // A checksum caught damaged bytes: refuse to serve them (S2's `storage` error).
       return failed(ErrorCode.STORAGE, "corrupt stored data: " + corrupt.getMessage(), false);
     }
-    throw new IllegalStateException("unexpected failure", failure);
+    throw new IllegalStateException("unexpected failure: " + failure, failure);
   }
 
   private static Outcome.Failed<?> asFailed(Outcome<?> o) {
@@ -489,6 +489,10 @@ public final class DataPlane {
     ObjectKey key = ObjectKey.of(meta.getObjectKey());
     return segmentIndex(key, meta.getObjectBytes()).flatMap(index -> switch (index) {
       case Outcome.Failed<List<Segment.BlockRow>> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<List<Segment.BlockRow>> ok when !covers(ok.value(), seq) ->
+          // A well-formed index that does not hold seq is not this segment's (metadata says it holds seq).
+          Promise.completed(env.scheduler(), DataPlane.<List<SequencedRecord>>failed(ErrorCode.STORAGE,
+              "the index of segment " + key + " does not hold record " + seq, false));
       case Outcome.Ok<List<Segment.BlockRow>> ok -> {
         Segment.BlockRow row = ok.value().get(Segment.blockForSeqNum(ok.value(), seq));
         yield objects.get(key, row.range(), meta.getObjectBytes()).map(got -> switch (got) {
@@ -530,6 +534,11 @@ public final class DataPlane {
         return Outcome.ok(index);
       });
     });
+  }
+
+  private static boolean covers(List<Segment.BlockRow> index, long seq) {
+    int i = Segment.blockForSeqNum(index, seq);
+    return i < index.size() && index.get(i).firstSeqNum() <= seq;
   }
 
   private static String wrongSize(ObjectKey key, GetResult.Found f, long expected) {
