@@ -193,17 +193,17 @@ public final class Cachey {
           request.hasExpectedObjectBytes() ? request.getExpectedObjectBytes() : null,
           request.hasExpectedEtag() ? new ETag(request.getExpectedEtag()) : null);
     } catch (IllegalArgumentException e) {
-      result.complete(failure(IoFailure.definite(IoFailure.Kind.REJECTED, "bad request: " + e.getMessage())));
+      result.complete(refusal(IoFailure.definite(IoFailure.Kind.REJECTED, "bad request: " + e.getMessage())));
       return result;
     }
     if (r.offset < 0 || r.length < 1 || r.length > knobs.requestBytesMax()) {
-      result.complete(failure(IoFailure.definite(IoFailure.Kind.REJECTED,
+      result.complete(refusal(IoFailure.definite(IoFailure.Kind.REJECTED,
           "range " + r.offset + "+" + r.length + " is not within 1.." + knobs.requestBytesMax() + " bytes")));
       return result;
     }
     if (requestsInFlight >= knobs.requestsInFlightMax()) {
       counters.throttled++;
-      result.complete(failure(IoFailure.definite(IoFailure.Kind.THROTTLED,
+      result.complete(refusal(IoFailure.definite(IoFailure.Kind.THROTTLED,
           "cachey " + env.node() + " is serving " + requestsInFlight + " requests")));
       return result;
     }
@@ -350,6 +350,11 @@ public final class Cachey {
 
   private static ReadRangeResponse failure(IoFailure f) {
     return ReadRangeResponse.newBuilder().setFailure(CacheyRpc.toProto(f)).build();
+  }
+
+  /** The node's own refusal (not the store's answer): the caller may try another node. */
+  private static ReadRangeResponse refusal(IoFailure f) {
+    return ReadRangeResponse.newBuilder().setFailure(CacheyRpc.toProto(f).toBuilder().setRefusedByNode(true)).build();
   }
 
   private static ReadRangeResponse unsatisfiable(long objectBytes) {

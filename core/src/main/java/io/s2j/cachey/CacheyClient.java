@@ -16,7 +16,8 @@ import java.util.TreeMap;
 /**
  * A frontend's way to read immutable objects by byte range: through the cachey node the {@link
  * CacheyRing} picks for the object (bounded load, own zone first), failing over to the next node
- * when one is definitely unavailable, and to the object store itself when no node answers (all
+ * when one is definitely unavailable or refuses the request itself (overloaded), and to the object
+ * store itself when no node answers (all
  * unavailable, or one timed out) or when no ring is configured. Answers have the object store's
  * shape ({@link GetResult}, failures as {@link IoFailure}s of the same kind and definiteness).
  *
@@ -32,6 +33,7 @@ public final class CacheyClient {
   private long answeredByCachey;
   private long failovers;
   private long direct;
+  private long refusals;
 
   /**
    * @param ring the cachey nodes ({@code null} or empty: read the object store directly)
@@ -63,6 +65,11 @@ public final class CacheyClient {
   /** Times a node was definitely unavailable and the next one was tried. */
   public long failovers() {
     return failovers;
+  }
+
+  /** Times a node refused a request itself (overloaded, or a range it does not serve) and the next one was tried. */
+  public long refusals() {
+    return refusals;
   }
 
   /** Reads that went to the object store directly. */
@@ -115,6 +122,11 @@ public final class CacheyClient {
       }
       if (failure != null) {
         result.fail(failure);
+        return;
+      }
+      if (resp.hasFailure() && resp.getFailure().getRefusedByNode()) {
+        refusals++;
+        attempt(key, range, request, order, i + 1, result); // overloaded or unwilling: the next node
         return;
       }
       answeredByCachey++;

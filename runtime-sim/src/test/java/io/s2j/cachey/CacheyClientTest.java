@@ -104,6 +104,19 @@ class CacheyClientTest {
   }
 
   @Test
+  void aRequestANodeRefusesItselfGoesToTheNextNodeOrTheStore() {
+    CacheyKnobs knobs = new CacheyKnobs(4096, 64 << 10, 64, 1_000, 64, 0, 5_000).conclude(); // at most 1,000 bytes a request
+    CacheyHarness h = new CacheyHarness(3, knobs, FaultProfile.NONE, 1, PlantedBug.NONE);
+    h.put("seg/1", bytes(3_000, 1));
+    CacheyClient c = client(h, "z1");
+    GetResult.Found f = assertInstanceOf(GetResult.Found.class, get(h, c, "seg/1", 0, 2_000, 3_000));
+    assertEquals(bytes(3_000, 1).substring(0, 2_000), f.data());
+    assertEquals(1, c.refusals());
+    assertEquals(1, c.direct());
+    assertEquals(0, c.answeredByCachey());
+  }
+
+  @Test
   void withoutARingEveryReadGoesToTheStore() {
     CacheyHarness h = new CacheyHarness(3, CacheyTest.PLAIN, FaultProfile.NONE, 1, PlantedBug.NONE);
     h.put("seg/1", bytes(3_000, 1));

@@ -208,7 +208,9 @@ public final class CellScenario implements Scenario {
     long evictions = 0;
     long requests = 0;
     long failures = 0;
+    long throttled = 0;
     for (Cachey c : caches) {
+      throttled += c.counters().throttled();
       hits += c.counters().pageHits();
       misses += c.counters().pageMisses();
       coalesced += c.counters().pageCoalesced();
@@ -222,11 +224,13 @@ public final class CellScenario implements Scenario {
     long viaCachey = clients.stream().mapToLong(CacheyClient::answeredByCachey).sum();
     long failovers = clients.stream().mapToLong(CacheyClient::failovers).sum();
     long direct = clients.stream().mapToLong(CacheyClient::direct).sum();
+    long refusals = clients.stream().mapToLong(CacheyClient::refusals).sum();
     return String.format(Locale.ROOT,
         "cachey: nodes=%s frontends=%s requests=%d page_hits=%d page_misses=%d page_coalesced=%d hit_rate=%.3f "
-            + "hedges=%d hedges_won=%d evictions=%d store_failures=%d; frontends: answered_by_cachey=%d failovers=%d direct=%d; %s",
+            + "hedges=%d hedges_won=%d evictions=%d store_failures=%d throttled=%d; frontends: answered_by_cachey=%d failovers=%d refusals=%d direct=%d; %s",
         nodes.stream().map(n -> n.node() + "@" + n.zone()).toList(), frontendZones, requests, hits, misses, coalesced,
-        lookups == 0 ? 0.0 : (double) hits / lookups, hedges, hedgesWon, evictions, failures, viaCachey, failovers, direct, knobs);
+        lookups == 0 ? 0.0 : (double) hits / lookups, hedges, hedgesWon, evictions, failures, throttled, viaCachey, failovers,
+        refusals, direct, knobs);
   }
 
   private static void check(SimWorld world, List<StreamName> streams, AppendHistory history, long healedAtNanos,
