@@ -29,7 +29,7 @@ public record CacheyKnobs(
     long hedgeAfterMs,
     long versionTtlMs) {
 
-  /** For S3: 1 MiB pages, 1 GiB of them, hedging at about S3 standard's 99th percentile. */
+  /** For S3: 1 MiB pages, 1 GiB of them, a hedge for GETs slower than S3 standard usually is (200 ms). */
   public static final CacheyKnobs STANDARD =
       new CacheyKnobs(1 << 20, 1L << 30, 100_000, CacheyRpc.REQUEST_BYTES_MAX, 4096, 200, 300_000).conclude();
 
