@@ -1,7 +1,7 @@
 package io.s2j.channel;
 
 /**
- * Mistakes the data plane (channel and frontend) could plausibly make, switched on only by the
+ * Mistakes the data plane (channel, frontend and cachey) could plausibly make, switched on only by the
  * simulator's planted-bug runs to prove its checks catch them; always {@link #NONE} outside those
  * runs (the real runtime has no way to set one).
  */
@@ -20,7 +20,8 @@ public enum PlantedBug {
   MATCH_AGAINST_DURABLE_TAIL("match_seq_num is compared with the durable tail instead of the pipelined one."),
   SKIP_FENCING_CHECK("The fencing token of an append is not checked."),
   SESSION_UNORDERED("Append-session requests are applied in arrival order, not session order."),
-  READ_SKIPS_AT_SEGMENT_BOUNDARY("Frontend: a read continuing from segments into the channel skips the first record it holds.");
+  READ_SKIPS_AT_SEGMENT_BOUNDARY("Frontend: a read continuing from segments into the channel skips the first record it holds."),
+  CACHEY_WRONG_PAGE("Cachey keys its pages by page index only, so it serves a page of another object (of the same page length).");
 
   private final String description;
 

@@ -71,6 +71,8 @@ public final class DataPlane {
   private final Catalog catalog;
   private final ChannelDirectory directory;
   private final io.s2j.channel.PlantedBug bug;
+  /** Reads of immutable segment bytes: through cachey when the cell has cachey nodes. */
+  private final io.s2j.cachey.CacheyClient objects;
   /** Stream lookups kept for {@link Catalog#streamCacheTtlNanos()} (active streams only). */
   private final java.util.TreeMap<String, CachedStream> streamCache = new java.util.TreeMap<>();
   static final int STREAM_CACHE_ENTRIES_MAX = 100_000;
@@ -92,10 +94,25 @@ public final class DataPlane {
 
   /** A data plane with a planted bug: for the simulator's planted-bug runs only. */
   public DataPlane(Env env, Catalog catalog, ChannelDirectory directory, io.s2j.channel.PlantedBug bug) {
+    this(env, catalog, directory, bug, io.s2j.cachey.CacheyClient.direct(env));
+  }
+
+  /**
+   * A data plane reading segment bytes through {@code objects} (a {@link io.s2j.cachey.CacheyClient}
+   * over the cell's cachey nodes, or {@link io.s2j.cachey.CacheyClient#direct} for the object store).
+   */
+  public DataPlane(Env env, Catalog catalog, ChannelDirectory directory, io.s2j.channel.PlantedBug bug,
+      io.s2j.cachey.CacheyClient objects) {
     this.env = env;
     this.catalog = catalog;
     this.directory = directory;
     this.bug = bug;
+    this.objects = objects;
+  }
+
+  /** How segment bytes are read (through cachey, or directly). */
+  public io.s2j.cachey.CacheyClient objects() {
+    return objects;
   }
 
   // ---------------------------------------------------------------- shared plumbing
@@ -116,7 +133,7 @@ public final class DataPlane {
       // A checksum caught damaged bytes: refuse to serve them (S2's `storage` error).
       return failed(ErrorCode.STORAGE, "corrupt stored data: " + corrupt.getMessage(), false);
     }
-    throw new IllegalStateException("unexpected failure", failure);
+    throw new IllegalStateException("unexpected failure: " + failure, failure);
   }
 
   private static Outcome.Failed<?> asFailed(Outcome<?> o) {
@@ -472,9 +489,15 @@ public final class DataPlane {
     ObjectKey key = ObjectKey.of(meta.getObjectKey());
     return segmentIndex(key, meta.getObjectBytes()).flatMap(index -> switch (index) {
       case Outcome.Failed<List<Segment.BlockRow>> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<List<Segment.BlockRow>> ok when !covers(ok.value(), seq) ->
+          // A well-formed index that does not hold seq is not this segment's (metadata says it holds seq).
+          Promise.completed(env.scheduler(), DataPlane.<List<SequencedRecord>>failed(ErrorCode.STORAGE,
+              "the index of segment " + key + " does not hold record " + seq, false));
       case Outcome.Ok<List<Segment.BlockRow>> ok -> {
         Segment.BlockRow row = ok.value().get(Segment.blockForSeqNum(ok.value(), seq));
-        yield env.objectStore().get(key, row.range()).map(got -> switch (got) {
+        yield objects.get(key, row.range(), meta.getObjectBytes()).map(got -> switch (got) {
+          case GetResult.Found f when f.objectBytes() != meta.getObjectBytes() -> DataPlane.<List<SequencedRecord>>failed(
+              ErrorCode.STORAGE, wrongSize(key, f, meta.getObjectBytes()), false);
           case GetResult.Found f -> Outcome.ok(Segment.fromSeqNum(Segment.readBlock(f.data(), row), seq));
           default -> DataPlane.<List<SequencedRecord>>failed(ErrorCode.STORAGE, "segment " + key + " is missing", false);
         });
@@ -488,14 +511,20 @@ public final class DataPlane {
       return Promise.completed(env.scheduler(), Outcome.ok(cached));
     }
     ByteRange footerRange = ByteRange.of(objectBytes - Segment.FOOTER_BYTES, Segment.FOOTER_BYTES);
-    return env.objectStore().get(key, footerRange).flatMap(tail -> {
+    return objects.get(key, footerRange, objectBytes).flatMap(tail -> {
       if (!(tail instanceof GetResult.Found f)) {
         return Promise.completed(env.scheduler(), DataPlane.<List<Segment.BlockRow>>failed(ErrorCode.STORAGE, "segment " + key + " is missing", false));
       }
+      if (f.objectBytes() != objectBytes) {
+        return Promise.completed(env.scheduler(), DataPlane.<List<Segment.BlockRow>>failed(ErrorCode.STORAGE, wrongSize(key, f, objectBytes), false));
+      }
       io.s2j.format.Footer footer = Segment.readFooter(f.data());
-      return env.objectStore().get(key, footer.indexRange()).map(got -> {
+      return objects.get(key, footer.indexRange(), objectBytes).map(got -> {
         if (!(got instanceof GetResult.Found idx)) {
           return DataPlane.<List<Segment.BlockRow>>failed(ErrorCode.STORAGE, "segment " + key + " is missing", false);
+        }
+        if (idx.objectBytes() != objectBytes) {
+          return DataPlane.<List<Segment.BlockRow>>failed(ErrorCode.STORAGE, wrongSize(key, idx, objectBytes), false);
         }
         List<Segment.BlockRow> index = Segment.readIndex(idx.data(), footer);
         if (segmentIndexes.size() >= SEGMENT_INDEXES_MAX) {
@@ -505,6 +534,15 @@ public final class DataPlane {
         return Outcome.ok(index);
       });
     });
+  }
+
+  private static boolean covers(List<Segment.BlockRow> index, long seq) {
+    int i = Segment.blockForSeqNum(index, seq);
+    return i < index.size() && index.get(i).firstSeqNum() <= seq;
+  }
+
+  private static String wrongSize(ObjectKey key, GetResult.Found f, long expected) {
+    return "segment " + key + " has " + f.objectBytes() + " bytes where its metadata says " + expected;
   }
 
   private static SegmentMeta parseSegmentMeta(KeyValue kv) {
@@ -531,8 +569,8 @@ public final class DataPlane {
         SegmentMeta meta = parseSegmentMeta(kv);
         reached = meta.getFirstSeqNum() + meta.getRecordCount();
         if (Long.compareUnsigned(meta.getLastTimestamp(), ts) >= 0) {
-          return env.objectStore().get(ObjectKey.of(meta.getObjectKey())).map(got -> {
-            if (got instanceof GetResult.Found f) {
+          return objects.get(ObjectKey.of(meta.getObjectKey()), ByteRange.of(0, meta.getObjectBytes()), meta.getObjectBytes()).map(got -> {
+            if (got instanceof GetResult.Found f && f.objectBytes() == meta.getObjectBytes()) {
               List<SequencedRecord> records = Segment.fromTimestamp(Segment.parse(f.data()).records(), ts);
               return records.isEmpty() ? OptionalLong.empty() : OptionalLong.of(records.get(0).seqNum());
             }

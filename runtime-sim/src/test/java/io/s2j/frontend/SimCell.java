@@ -26,15 +26,30 @@ final class SimCell {
   private final SimProcess frontendProcess;
   private Frontend frontend;
 
+  /** Cachey nodes {@code cachey-1..}, all in zone {@code z1} with the frontend (empty unless asked for). */
+  final List<io.s2j.cachey.Cachey> caches = new java.util.ArrayList<>();
+
   SimCell(ChannelKnobs knobs) {
+    this(knobs, 0, null);
+  }
+
+  /** A cell whose frontend reads segments through {@code cacheyNodes} cachey nodes. */
+  SimCell(ChannelKnobs knobs, int cacheyNodes, io.s2j.cachey.CacheyKnobs cacheyKnobs) {
     world = new SimWorld(7, FaultProfile.NONE);
     world.bucket().setLatency(LatencyModel.S3_EXPRESS);
     world.metadata().setLatency(LatencyModel.FAST);
     world.addProcess("ch-1-a", env -> new Channel(env, "ch-1", knobs)).start();
     ChannelDirectory directory = new ChannelDirectory(Map.of("ch-1", List.of(NodeId.of("ch-1-a"))));
+    List<io.s2j.cachey.CacheyNode> ring = new java.util.ArrayList<>();
+    for (int i = 1; i <= cacheyNodes; i++) {
+      world.addProcess("cachey-" + i, env -> caches.add(new io.s2j.cachey.Cachey(env, cacheyKnobs))).start();
+      ring.add(io.s2j.cachey.CacheyNode.of("cachey-" + i, "z1"));
+    }
     frontendProcess = world.addProcess("fe-1", env -> {
       Catalog catalog = new Catalog(env, Simulator.SECOND);
-      frontend = new Frontend(catalog, new DataPlane(env, catalog, directory));
+      io.s2j.cachey.CacheyClient objects = cacheyNodes == 0 ? io.s2j.cachey.CacheyClient.direct(env)
+          : new io.s2j.cachey.CacheyClient(env, new io.s2j.cachey.CacheyRing(ring), "z1", 2 * Simulator.SECOND);
+      frontend = new Frontend(catalog, new DataPlane(env, catalog, directory, io.s2j.channel.PlantedBug.NONE, objects));
     });
     frontendProcess.start();
     world.simulator().runFor(Simulator.SECOND);

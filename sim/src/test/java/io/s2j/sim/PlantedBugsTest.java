@@ -40,7 +40,8 @@ class PlantedBugsTest {
       Map.entry("match-against-durable-tail", "cell"),
       Map.entry("skip-fencing-check", "cell"),
       Map.entry("session-unordered", "cell"),
-      Map.entry("read-skips-at-segment-boundary", "cell")));
+      Map.entry("read-skips-at-segment-boundary", "cell"),
+      Map.entry("cachey-wrong-page", "cell")));
 
   @Test
   void everyPlantedBugHasAScenarioThatSweepsIt() {

@@ -47,10 +47,22 @@ public final class CellClient {
   private final TreeMap<Integer, Long> knownTail = new TreeMap<>();
   private final TreeMap<Integer, String> knownToken = new TreeMap<>();
   private final String name;
+  private final List<String> storageErrors;
   private long op;
 
   public CellClient(Env env, Catalog catalog, DataPlane data, List<StreamName> streams, AppendHistory history,
       StreamHistories histories, long[] stopIssuingAtNanos) {
+    this(env, catalog, data, streams, history, histories, stopIssuingAtNanos, new ArrayList<>());
+  }
+
+  /**
+   * @param storageErrors receives every read that failed with S2's {@code storage} error (stored
+   *     bytes that failed their checks, or a segment that metadata names and the bucket lacks):
+   *     nothing in the cell corrupts or loses objects, so the scenario counts each as a violation
+   */
+  public CellClient(Env env, Catalog catalog, DataPlane data, List<StreamName> streams, AppendHistory history,
+      StreamHistories histories, long[] stopIssuingAtNanos, List<String> storageErrors) {
+    this.storageErrors = storageErrors;
     this.env = env;
     this.catalog = catalog;
     this.data = data;
@@ -253,6 +265,7 @@ public final class CellClient {
     long invoked = env.clock().nowNanos();
     data.read(BASIN, streams.get(i), new ReadFrom.SeqNum(start), true, new ReadEnd((long) max, null, null, 0L))
         .onComplete((outcome, failure) -> {
+          storageError(i, start, outcome);
           if (failure == null && outcome instanceof Outcome.Ok<ReadResult> ok && ok.value() instanceof ReadResult.Batch b) {
             List<String> bodies = new ArrayList<>();
             b.records().forEach(r -> bodies.add(r.body().toStringUtf8()));
@@ -312,6 +325,7 @@ public final class CellClient {
     }
     data.read(BASIN, streams.get(i), new ReadFrom.SeqNum(next), false, new ReadEnd(tail - next, null, null, 0L))
         .onComplete((outcome, failure) -> {
+          storageError(i, next, outcome);
           if (failure == null && outcome instanceof Outcome.Ok<ReadResult> ok && ok.value() instanceof ReadResult.Batch b
               && !b.records().isEmpty() && b.records().get(0).seqNum() == next) {
             long h = hash;
@@ -364,7 +378,12 @@ public final class CellClient {
                 Invariants.check(h.tail().seqNum() >= next[0], "heartbeat tail %s behind delivered %d", h.tail(), next[0]);
             case io.s2j.frontend.ReadSession.Unsatisfiable u -> done[0] = true;
             case io.s2j.frontend.ReadSession.End e -> done[0] = true;
-            case io.s2j.frontend.ReadSession.Failed f -> done[0] = true;
+            case io.s2j.frontend.ReadSession.Failed f -> {
+              if (f.error().code() == io.s2j.api.ErrorCode.STORAGE) {
+                storageErrors.add(name + " read session of " + streams.get(i) + " from " + start + ": " + f.error().message());
+              }
+              done[0] = true;
+            }
           }
           if (done[0]) {
             if (!bodies.isEmpty()) {
@@ -373,6 +392,12 @@ public final class CellClient {
             thenNext();
           }
         });
+  }
+
+  private void storageError(int i, long start, Outcome<ReadResult> outcome) {
+    if (outcome instanceof Outcome.Failed<ReadResult> f && f.error().code() == io.s2j.api.ErrorCode.STORAGE) {
+      storageErrors.add(name + " read of " + streams.get(i) + " from " + start + ": " + f.error().message());
+    }
   }
 
   /** The client name prefix used in record bodies (node and a per-incarnation random id). */

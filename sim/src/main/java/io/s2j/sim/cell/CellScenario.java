@@ -2,6 +2,11 @@ package io.s2j.sim.cell;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.s2j.api.StreamName;
+import io.s2j.cachey.Cachey;
+import io.s2j.cachey.CacheyClient;
+import io.s2j.cachey.CacheyKnobs;
+import io.s2j.cachey.CacheyNode;
+import io.s2j.cachey.CacheyRing;
 import io.s2j.channel.Channel;
 import io.s2j.channel.PlantedBug;
 import io.s2j.channel.ChannelKnobs;
@@ -36,8 +41,9 @@ import java.util.TreeMap;
 
 /**
  * A cell: 1–3 frontends (each running its clients' workload through the frontend's catalog and
- * data path), two channels on one or two hosts each, the metadata store and a bucket, under swarm
- * faults (frontend and channel crashes, partitions, store and metadata errors, clock skew). At the
+ * data path), two channels on one or two hosts each, 0–3 cachey nodes in one or two zones (segment
+ * reads go through them), the metadata store and a bucket, under swarm faults (frontend, channel
+ * and cachey crashes, partitions, store and metadata errors, clock skew). At the
  * end every stream's log is audited from the bucket (through the streamlet the metadata assigned
  * it) and the checks of the channel scenario are applied per stream: acknowledged appends at their
  * positions, definite failures absent, no duplicates, real-time order, reads that match the log and
@@ -47,6 +53,8 @@ public final class CellScenario implements Scenario {
   static final long LIVENESS_BOUND_NANOS = Phases.LIVENESS_BOUND_NANOS;
   static final long DRAIN_NANOS = 15 * Simulator.SECOND;
   static final long STREAM_CACHE_TTL_NANOS = Simulator.SECOND;
+  /** How long a frontend waits for a cachey node before reading the bucket itself. */
+  static final long CACHEY_RPC_TIMEOUT_NANOS = 5 * Simulator.SECOND;
 
   @Override
   public String name() {
@@ -121,15 +129,39 @@ public final class CellScenario implements Scenario {
     StreamHistories histories = new StreamHistories();
     long[] stopIssuingAtNanos = {Long.MAX_VALUE};
     List<String> clientNames = new ArrayList<>();
+    List<String> storageErrors = new ArrayList<>();
+    // Cachey: 0-3 nodes over 1-2 zones, drawn from their own forks so that seeds without cachey
+    // nodes run exactly as before cachey existed.
+    RandomSource cacheyDraw = root.fork("cachey");
+    int cacheyCount = cacheyDraw.nextInt(4);
+    int zoneCount = 1 + cacheyDraw.nextInt(2);
+    CacheyKnobs cacheyKnobs = CacheyKnobs.randomized(root.fork("cachey-knobs"));
+    List<CacheyNode> cacheyNodes = new ArrayList<>();
+    for (int c = 1; c <= cacheyCount; c++) {
+      cacheyNodes.add(CacheyNode.of("cachey-" + c, "z" + (1 + (c - 1) % zoneCount)));
+    }
+    CacheyRing ring = new CacheyRing(cacheyNodes);
+    List<Cachey> caches = new ArrayList<>(); // every incarnation, for counters
+    List<CacheyClient> cacheyClients = new ArrayList<>();
+    List<String> frontendZones = new ArrayList<>();
     for (int f = 1; f <= frontendCount; f++) {
       String n = "fe-" + f;
+      String zone = "z" + (1 + cacheyDraw.nextInt(zoneCount));
+      frontendZones.add(n + "@" + zone);
       world.addProcess(n, env -> {
         Catalog catalog = new Catalog(env, STREAM_CACHE_TTL_NANOS);
-        DataPlane data = new DataPlane(env, catalog, directory, bug);
-        clientNames.add(new CellClient(env, catalog, data, streams, history, histories, stopIssuingAtNanos).name());
+        CacheyClient objects = new CacheyClient(env, ring, zone, CACHEY_RPC_TIMEOUT_NANOS);
+        cacheyClients.add(objects);
+        DataPlane data = new DataPlane(env, catalog, directory, bug, objects);
+        clientNames.add(new CellClient(env, catalog, data, streams, history, histories, stopIssuingAtNanos, storageErrors).name());
       });
       crashable.add(n);
       everyone.add(n);
+    }
+    for (CacheyNode node : cacheyNodes) {
+      world.addProcess(node.node().value(), env -> caches.add(new Cachey(env, cacheyKnobs, bug)));
+      crashable.add(node.node().value());
+      everyone.add(node.node().value());
     }
     FaultPlan plan = FaultPlan.swarm(root.fork("fault-plan"), profile, crashable, everyone,
         List.of(SimWorld.DEFAULT_BUCKET), windowNanos);
@@ -142,16 +174,63 @@ public final class CellScenario implements Scenario {
     if (sim.failure() == null) {
       check(world, streams, history, healedAtNanos, frontendCount, violations);
       histories.check(violations, unknown);
+      for (String e : storageErrors) {
+        violations.add("storage error (nothing in the cell corrupts or loses objects): " + e);
+      }
     }
     long ok = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.OK).count();
     String description = String.format(Locale.ROOT,
-        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nlinearizability: %s operations per stream %s%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nlinearizability: %s operations per stream %s%n%s%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
         history.attempts().size(), ok, history.reads().size(), world.metadata().operations(),
         channels.stream().mapToLong(Channel::sessionRequestsHeldEarly).sum(),
         sim.failure() != null ? "not checked" : unknown.isEmpty() ? "checked" : "unknown (budget) for " + unknown,
-        histories.operationCounts(), knobs, frontendCount, streamCount, hosts,
+        histories.operationCounts(), describeCachey(cacheyNodes, frontendZones, cacheyKnobs, caches, cacheyClients),
+        knobs, frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     return new Outcome(world, violations, description, dir -> histories.write(dir, CellClient.BASIN.value()));
+  }
+
+  /**
+   * One line of cachey counters, summed over every incarnation of every node: page hits, misses
+   * (GETs started), coalesced lookups (joined a GET in flight) and the hit rate (hits over all
+   * page lookups), then what the frontends' clients did.
+   */
+  static String describeCachey(List<CacheyNode> nodes, List<String> frontendZones, CacheyKnobs knobs, List<Cachey> caches,
+      List<CacheyClient> clients) {
+    if (nodes.isEmpty()) {
+      return "cachey: none (segments read from the bucket directly)";
+    }
+    long hits = 0;
+    long misses = 0;
+    long coalesced = 0;
+    long hedges = 0;
+    long hedgesWon = 0;
+    long evictions = 0;
+    long requests = 0;
+    long failures = 0;
+    long throttled = 0;
+    for (Cachey c : caches) {
+      throttled += c.counters().throttled();
+      hits += c.counters().pageHits();
+      misses += c.counters().pageMisses();
+      coalesced += c.counters().pageCoalesced();
+      hedges += c.counters().hedges();
+      hedgesWon += c.counters().hedgesWon();
+      evictions += c.counters().evictions();
+      requests += c.counters().requests();
+      failures += c.counters().failures();
+    }
+    long lookups = hits + misses + coalesced;
+    long viaCachey = clients.stream().mapToLong(CacheyClient::answeredByCachey).sum();
+    long failovers = clients.stream().mapToLong(CacheyClient::failovers).sum();
+    long direct = clients.stream().mapToLong(CacheyClient::direct).sum();
+    long refusals = clients.stream().mapToLong(CacheyClient::refusals).sum();
+    return String.format(Locale.ROOT,
+        "cachey: nodes=%s frontends=%s requests=%d page_hits=%d page_misses=%d page_coalesced=%d hit_rate=%.3f "
+            + "hedges=%d hedges_won=%d evictions=%d store_failures=%d throttled=%d; frontends: answered_by_cachey=%d failovers=%d refusals=%d direct=%d; %s",
+        nodes.stream().map(n -> n.node() + "@" + n.zone()).toList(), frontendZones, requests, hits, misses, coalesced,
+        lookups == 0 ? 0.0 : (double) hits / lookups, hedges, hedgesWon, evictions, failures, throttled, viaCachey, failovers,
+        refusals, direct, knobs);
   }
 
   private static void check(SimWorld world, List<StreamName> streams, AppendHistory history, long healedAtNanos,
