@@ -157,7 +157,7 @@ final class AppendSessionExchange {
       }
       AppendInput input;
       try {
-        input = Protos.appendInput(io.s2j.server.proto.AppendInput.parseFrom(frame.body()));
+        input = Protos.appendInput(io.s2j.wire.proto.AppendInput.parseFrom(frame.body()));
       } catch (InvalidProtocolBufferException e) {
         inputFailed(new S2Error(ErrorCode.BAD_FRAME, "cannot decode AppendInput: " + e.getMessage()));
         return;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.handler.codec.http.HttpMethod;
-import io.s2j.server.proto.AppendAck;
+import io.s2j.wire.proto.AppendAck;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
@@ -454,8 +454,8 @@ class ServerAuthTest extends ServerFixture {
     // a fence command in a session needs `fence`: the inputs before it are acknowledged, then a 403 terminal frame
     String appendOnly = issue(freshId("s2s-append-only"), "{\"basins\":{\"exact\":" + quote(b) + "},\"streams\":{\"prefix\":\"\"},"
         + "\"ops\":[\"append\"]}");
-    byte[] fence = io.s2j.server.proto.AppendInput.newBuilder().addRecords(io.s2j.server.proto.AppendRecord.newBuilder()
-        .addHeaders(io.s2j.server.proto.Header.newBuilder().setName(com.google.protobuf.ByteString.EMPTY)
+    byte[] fence = io.s2j.wire.proto.AppendInput.newBuilder().addRecords(io.s2j.wire.proto.AppendRecord.newBuilder()
+        .addHeaders(io.s2j.wire.proto.Header.newBuilder().setName(com.google.protobuf.ByteString.EMPTY)
             .setValue(com.google.protobuf.ByteString.copyFromUtf8("fence")))
         .setBody(com.google.protobuf.ByteString.copyFromUtf8("tok"))).build().toByteArray();
     H2Client.Exchange fenced = h2.open(HttpMethod.POST, "/v1/streams/s/records",

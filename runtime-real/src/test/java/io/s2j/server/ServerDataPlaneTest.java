@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.ByteString;
-import io.s2j.server.proto.AppendAck;
-import io.s2j.server.proto.AppendInput;
-import io.s2j.server.proto.AppendRecord;
-import io.s2j.server.proto.Header;
-import io.s2j.server.proto.ReadBatch;
+import io.s2j.wire.proto.AppendAck;
+import io.s2j.wire.proto.AppendInput;
+import io.s2j.wire.proto.AppendRecord;
+import io.s2j.wire.proto.Header;
+import io.s2j.wire.proto.ReadBatch;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
