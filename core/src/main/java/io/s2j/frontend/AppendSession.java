@@ -32,6 +32,8 @@ public final class AppendSession {
   private final String id;
 
   private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+  /** The entries not yet sent (a suffix of {@link #entries}), oldest first. */
+  private final ArrayDeque<Entry> unsent = new ArrayDeque<>();
   private long nextIndex;
   private long inFlightBytes;
   private boolean resolving;
@@ -79,7 +81,9 @@ public final class AppendSession {
       result.complete(Outcome.failed(failure));
       return result;
     }
-    entries.addLast(new Entry(input, result));
+    Entry entry = new Entry(input, result);
+    entries.addLast(entry);
+    unsent.addLast(entry);
     inFlightBytes += input.batch().meteredBytes();
     pump();
     return result;
@@ -102,24 +106,15 @@ public final class AppendSession {
 
   /** Sends the oldest unsent input, resolving the stream first (from the frontend's cache). */
   private void pump() {
-    if (resolving) {
-      return;
-    }
-    Entry next = null;
-    for (Entry e : entries) {
-      if (!e.sent && e.outcome == null) {
-        next = e;
-        break;
-      }
-    }
-    if (next == null) {
+    if (resolving || unsent.isEmpty()) {
       return;
     }
     if (failure != null) {
+      unsent.clear(); // never to be sent: deliver() settles them as failed definitely
       deliver();
       return;
     }
-    Entry entry = next;
+    Entry entry = unsent.pollFirst();
     resolving = true;
     data.appendTarget(basin, stream).onComplete((target, thrown) -> {
       resolving = false;

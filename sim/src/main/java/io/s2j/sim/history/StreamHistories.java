@@ -46,6 +46,7 @@ public final class StreamHistories {
 
   private final Map<String, S2HistoryRecorder> recorders = new TreeMap<>();
   private final List<JepsenEvent> edn = new ArrayList<>();
+  private final Map<String, Integer> checkedCounts = new TreeMap<>();
   private long nextClient;
 
   /** A call in flight. */
@@ -128,11 +129,9 @@ public final class StreamHistories {
     end(call, JepsenEvent.Type.OK, map("tail", tail), nowNanos);
   }
 
-  /** Operations recorded per stream (for reports). */
+  /** Operations per stream, as the last {@link #check} counted them (for reports). */
   public Map<String, Integer> operationCounts() {
-    Map<String, Integer> counts = new TreeMap<>();
-    recorders.forEach((s, r) -> counts.put(s, S2Jsonl.operations(r.events()).size()));
-    return counts;
+    return java.util.Collections.unmodifiableMap(checkedCounts);
   }
 
   /**
@@ -143,6 +142,7 @@ public final class StreamHistories {
   public void check(List<String> violations, List<String> unknown) {
     for (Map.Entry<String, S2HistoryRecorder> e : recorders.entrySet()) {
       List<Operation> ops = S2Jsonl.operations(e.getValue().events());
+      checkedCounts.put(e.getKey(), ops.size());
       CheckResult result = Linearizability.check(new S2StreamModel(), ops, STATES_MAX_PER_STREAM);
       if (result.verdict() == Verdict.NOT_LINEARIZABLE) {
         String explanation = result.explanation();
