@@ -225,15 +225,10 @@ public final class CellClient {
       throw new IllegalStateException("append failed with a bug", failure);
     }
     switch (outcome) {
-      case Outcome.Ok<AppendResult> ok when ok.value() instanceof AppendAck a ->
-          histories.appendAcked(call, a.start().seqNum(), a.end().seqNum(), now);
-      case Outcome.Ok<AppendResult> ok -> histories.failed(call, true, ok.value().toString(), now);
-      case Outcome.Failed<AppendResult> f -> histories.failed(call, !f.indefinite(), f.error().code().wireCode(), now);
-    }
-    switch (outcome) {
       case Outcome.Ok<AppendResult> ok -> {
         switch (ok.value()) {
           case AppendAck a -> {
+            histories.appendAcked(call, a.start().seqNum(), a.end().seqNum(), now);
             history.complete(attempt, AppendHistory.Outcome.OK, AppendAckProto.newBuilder().setStart(proto(a.start()))
                 .setEnd(proto(a.end())).setTail(proto(a.tail())).build(), "", now);
             knownTail.merge(i, a.tail().seqNum(), Math::max);
@@ -243,19 +238,26 @@ public final class CellClient {
             }
           }
           case AppendResult.FencingTokenMismatch m -> {
+            histories.failed(call, true, ok.value().toString(), now);
             history.complete(attempt, AppendHistory.Outcome.FAIL, null, "fencing_token_mismatch " + m.currentToken(), now);
             knownToken.put(i, m.currentToken());
           }
           case AppendResult.SeqNumMismatch m -> {
+            histories.failed(call, true, ok.value().toString(), now);
             history.complete(attempt, AppendHistory.Outcome.FAIL, null, "seq_num_mismatch " + m.nextSeqNum(), now);
             knownTail.merge(i, m.nextSeqNum(), Math::max);
           }
-          default -> history.complete(attempt, AppendHistory.Outcome.FAIL, null, ok.value().toString(), now);
+          default -> {
+            histories.failed(call, true, ok.value().toString(), now);
+            history.complete(attempt, AppendHistory.Outcome.FAIL, null, ok.value().toString(), now);
+          }
         }
       }
-      case Outcome.Failed<AppendResult> f -> history.complete(attempt,
-          f.indefinite() ? AppendHistory.Outcome.INFO : AppendHistory.Outcome.FAIL, null,
-          f.error().code().wireCode() + ": " + f.error().message(), now);
+      case Outcome.Failed<AppendResult> f -> {
+        histories.failed(call, !f.indefinite(), f.error().code().wireCode(), now);
+        history.complete(attempt, f.indefinite() ? AppendHistory.Outcome.INFO : AppendHistory.Outcome.FAIL, null,
+            f.error().code().wireCode() + ": " + f.error().message(), now);
+      }
     }
   }
 
