@@ -697,7 +697,8 @@ public final class Channel {
       records.add(ChannelRpc.fromProto(r));
     }
     AppendBatch batch;
-    switch (AppendBatch.validate(records)) {
+    boolean sealed = request.getStreamlet().getCipher() != StreamCipherProto.STREAM_CIPHER_UNSPECIFIED;
+    switch (sealed ? AppendBatch.validateSealed(records) : AppendBatch.validate(records)) {
       case Checked.Ok<AppendBatch> ok -> batch = ok.value();
       case Checked.Invalid<AppendBatch> invalid -> {
         refuse(order, response, error(ErrorCode.INVALID, invalid.message(), false));
@@ -1274,8 +1275,8 @@ public final class Channel {
       long bytes = 0;
       for (Iterator<SequencedRecord> it = heldFrom(s, start, firstHeld); it.hasNext() && out.getRecordsCount() < request.getRecordsMax(); ) {
         SequencedRecord r = it.next();
-        if (bytes + r.meteredBytes() > request.getBytesMax()) {
-          break;
+        if (bytes + r.meteredBytes() > request.getBytesMax() && out.getRecordsCount() > 0) {
+          break; // the first record always goes, however large (a sealed record may exceed the bound)
         }
         bytes += r.meteredBytes();
         out.addRecords(ChannelRpc.toProto(r));

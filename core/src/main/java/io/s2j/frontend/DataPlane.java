@@ -73,6 +73,8 @@ public final class DataPlane {
   private final io.s2j.channel.PlantedBug bug;
   /** Reads of immutable segment bytes: through cachey when the cell has cachey nodes. */
   private final io.s2j.cachey.CacheyClient objects;
+  /** Nonces for encrypted records: the seeded source unless the runtime gives a secure one. */
+  private io.s2j.crypto.NonceSource nonces;
   /** Stream lookups kept for {@link Catalog#streamCacheTtlNanos()} (active streams only). */
   private final java.util.TreeMap<String, CachedStream> streamCache = new java.util.TreeMap<>();
   static final int STREAM_CACHE_ENTRIES_MAX = 100_000;
@@ -108,6 +110,15 @@ public final class DataPlane {
     this.directory = directory;
     this.bug = bug;
     this.objects = objects;
+    this.nonces = env.random().fork("nonces")::nextBytes;
+  }
+
+  /**
+   * Draws encryption nonces from {@code source} (the real runtime passes a {@code SecureRandom}:
+   * a nonce that repeats under one key breaks AES-GCM).
+   */
+  public void useNonces(io.s2j.crypto.NonceSource source) {
+    this.nonces = java.util.Objects.requireNonNull(source, "source");
   }
 
   /** How segment bytes are read (through cachey, or directly). */
@@ -230,7 +241,12 @@ public final class DataPlane {
 
   /** Appends one batch (S2-API §6.9, §7): an ack, a condition failure, or an error. */
   public Promise<Outcome<AppendResult>> append(BasinName basin, StreamName stream, AppendInput input) {
-    return appendTarget(basin, stream).flatMap(target -> switch (target) {
+    return append(basin, stream, input, null);
+  }
+
+  /** {@link #append(BasinName, StreamName, AppendInput)} with the client's encryption key (null if none was sent). */
+  public Promise<Outcome<AppendResult>> append(BasinName basin, StreamName stream, AppendInput input, io.s2j.crypto.EncryptionKey key) {
+    return appendTarget(basin, stream, key).flatMap(target -> switch (target) {
       case Outcome.Failed<AppendTarget> f -> Promise.completed(env.scheduler(), pass(f));
       case Outcome.Ok<AppendTarget> ok -> appendTo(ok.value().stream(), ok.value().streamlet(), input);
     });
@@ -241,17 +257,27 @@ public final class DataPlane {
    * acknowledged in submission order; the first failure ends the session.
    */
   public AppendSession openAppendSession(BasinName basin, StreamName stream) {
-    String id = env.network().self() + "/" + Long.toHexString(env.random().nextLong()) + "/" + (++appendSessionsOpened);
-    return new AppendSession(env, this, basin, stream, id);
+    return openAppendSession(basin, stream, null);
   }
 
-  /** The stream and the streamlet an append goes to (activating a dormant stream). */
-  Promise<Outcome<AppendTarget>> appendTarget(BasinName basin, StreamName stream) {
+  /** {@link #openAppendSession(BasinName, StreamName)} with the client's encryption key (null if none was sent). */
+  public AppendSession openAppendSession(BasinName basin, StreamName stream, io.s2j.crypto.EncryptionKey key) {
+    String id = env.network().self() + "/" + Long.toHexString(env.random().nextLong()) + "/" + (++appendSessionsOpened);
+    return new AppendSession(env, this, basin, stream, key, id);
+  }
+
+  /**
+   * The stream and the streamlet an append goes to (activating a dormant stream); an encrypted
+   * stream without {@code key} is {@code 400 bad_header}.
+   */
+  Promise<Outcome<AppendTarget>> appendTarget(BasinName basin, StreamName stream, io.s2j.crypto.EncryptionKey key) {
     return open(basin, stream, AutoCreate.ON_APPEND).flatMap(opened -> switch (opened) {
       case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<OpenedStream> ok when ok.value().withKey(key).missingKey() ->
+          Promise.completed(env.scheduler(), Outcome.failed(io.s2j.crypto.RecordEncryption.missingKey(ok.value().cipher())));
       case Outcome.Ok<OpenedStream> ok -> currentStreamlet(ok.value(), true).map(current -> switch (current) {
         case Outcome.Failed<Streamlet> f -> pass(f);
-        case Outcome.Ok<Streamlet> sl -> Outcome.ok(new AppendTarget(ok.value(), sl.value()));
+        case Outcome.Ok<Streamlet> sl -> Outcome.ok(new AppendTarget(ok.value().withKey(key), sl.value()));
       });
     });
   }
@@ -269,7 +295,8 @@ public final class DataPlane {
       request.setSession(io.s2j.channel.proto.AppendSessionRef.newBuilder().setId(sessionId).setIndex(index));
     }
     for (AppendRecord r : input.batch().records()) {
-      request.addRecords(ChannelRpc.toProto(r));
+      request.addRecords(ChannelRpc.toProto(stream.cipher() == null ? r
+          : io.s2j.crypto.RecordEncryption.encrypt(stream.cipher(), stream.key(), stream.streamId(), r, nonces)));
     }
     if (input.matchSeqNum() != null) {
       request.setMatchSeqNum(input.matchSeqNum());
@@ -323,11 +350,19 @@ public final class DataPlane {
    * unary caps; at the tail with {@code wait > 0}, the first live batch (long poll).
    */
   public Promise<Outcome<ReadResult>> read(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd requested) {
+    return read(basin, stream, from, clamp, requested, null);
+  }
+
+  /** {@link #read(BasinName, StreamName, ReadFrom, boolean, ReadEnd)} with the client's encryption key (null if none was sent). */
+  public Promise<Outcome<ReadResult>> read(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd requested,
+      io.s2j.crypto.EncryptionKey key) {
     ReadEnd end = requested.forUnary();
     return open(basin, stream, AutoCreate.ON_READ).flatMap(opened -> switch (opened) {
       case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<OpenedStream> ok when ok.value().withKey(key).missingKey() ->
+          Promise.completed(env.scheduler(), Outcome.failed(io.s2j.crypto.RecordEncryption.missingKey(ok.value().cipher())));
       case Outcome.Ok<OpenedStream> ok -> {
-        OpenedStream os = ok.value();
+        OpenedStream os = ok.value().withKey(key);
         if (os.streamlets().isEmpty()) {
           StartResolution start = ReadRules.resolveStart(from, clamp, StreamPosition.ZERO, end.mayFollow(), t -> OptionalLong.empty());
           if (start instanceof StartResolution.Unsatisfiable u) {
@@ -424,6 +459,11 @@ public final class DataPlane {
       }
     }
     Invariants.check(!upToTail.isEmpty(), "a catch-up step made no progress");
+    try {
+      upToTail = plaintext(os, upToTail);
+    } catch (io.s2j.crypto.RecordEncryption.Failure e) {
+      return Promise.completed(env.scheduler(), Outcome.failed(e.error()));
+    }
     ReadBudget.Taken taken = budget.take(upToTail);
     out.addAll(taken.delivered());
     long next = upToTail.get(0).seqNum() + taken.delivered().size();
@@ -446,12 +486,25 @@ public final class DataPlane {
           if (resp.hasError()) {
             return failedFrom(resp.getError());
           }
-          List<SequencedRecord> live = decode(resp.getRecords().getRecordsList());
+          List<SequencedRecord> live;
+          try {
+            live = plaintext(os, decode(resp.getRecords().getRecordsList()));
+          } catch (io.s2j.crypto.RecordEncryption.Failure e) {
+            return Outcome.failed(e.error());
+          }
           if (live.isEmpty()) {
             return Outcome.ok(new ReadResult.Batch(List.of(), null));
           }
           return Outcome.ok(new ReadResult.Batch(budget.take(live).delivered(), ChannelRpc.fromProto(resp.getRecords().getTail())));
         });
+  }
+
+  /**
+   * The records as the client appended them: decrypted when the stream has a cipher (the request's
+   * key was checked before any read); throws {@link io.s2j.crypto.RecordEncryption.Failure}.
+   */
+  private static List<SequencedRecord> plaintext(OpenedStream os, List<SequencedRecord> stored) {
+    return os.cipher() == null ? stored : io.s2j.crypto.RecordEncryption.decrypt(os.cipher(), os.key(), os.streamId(), stored);
   }
 
   static List<SequencedRecord> decode(List<SequencedRecordProto> protos) {
@@ -617,6 +670,12 @@ public final class DataPlane {
   /** Opens a read session (S2-API §8.1); its events go to {@code sink}. */
   public ReadSession openSession(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd end,
       java.util.function.Consumer<ReadSession.Event> sink) {
+    return openSession(basin, stream, from, clamp, end, null, sink);
+  }
+
+  /** {@link #openSession(BasinName, StreamName, ReadFrom, boolean, ReadEnd, java.util.function.Consumer)} with the client's key (null if none was sent). */
+  public ReadSession openSession(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd end,
+      io.s2j.crypto.EncryptionKey key, java.util.function.Consumer<ReadSession.Event> sink) {
     Session session = new Session(end, sink);
     open(basin, stream, AutoCreate.ON_READ).onComplete((opened, failure) -> {
       if (failure != null) {
@@ -625,7 +684,9 @@ public final class DataPlane {
       }
       switch (opened) {
         case Outcome.Failed<OpenedStream> f -> session.fail(f);
-        case Outcome.Ok<OpenedStream> ok -> session.start(ok.value(), from, clamp);
+        case Outcome.Ok<OpenedStream> ok when ok.value().withKey(key).missingKey() ->
+            session.fail(asFailed(Outcome.failed(io.s2j.crypto.RecordEncryption.missingKey(ok.value().cipher()))));
+        case Outcome.Ok<OpenedStream> ok -> session.start(ok.value().withKey(key), from, clamp);
       }
     });
     return session;
@@ -830,6 +891,12 @@ public final class DataPlane {
         }
       }
       if (fresh.isEmpty()) {
+        return;
+      }
+      try {
+        fresh = plaintext(stream, fresh);
+      } catch (io.s2j.crypto.RecordEncryption.Failure e) {
+        fail(asFailed(Outcome.failed(e.error())));
         return;
       }
       ReadBudget.Taken taken = budget.take(fresh);

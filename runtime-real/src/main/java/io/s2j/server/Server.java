@@ -137,7 +137,10 @@ public final class Server implements AutoCloseable {
       long cacheNanos = TimeUnit.MILLISECONDS.toNanos(config.streamCacheMs());
       frontend = onExecutor(fe, () -> {
         Catalog catalog = new Catalog(fe, cacheNanos);
-        return new Frontend(fe, catalog, new DataPlane(fe, catalog, directory));
+        DataPlane data = new DataPlane(fe, catalog, directory);
+        SecureRandom nonces = new SecureRandom();
+        data.useNonces(nonces::nextBytes);
+        return new Frontend(fe, catalog, data);
       });
     } catch (RuntimeException e) {
       runtime.close();
