@@ -118,7 +118,7 @@ public final class Channel {
     ResolvedStreamConfig config = ResolvedStreamConfig.SYSTEM_DEFAULTS;
     StreamCipher cipher;
     int batchesNotDurable;
-    final ArrayDeque<SequencedRecord> retained = new ArrayDeque<>();
+    final HeldRecords retained = new HeldRecords();
     final ArrayDeque<Held> held = new ArrayDeque<>();
     final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     /** Records below this are in segments (as far as this incarnation knows). */
@@ -987,7 +987,8 @@ public final class Channel {
     if (upTo <= s.segmentedUpTo) {
       return;
     }
-    for (SequencedRecord r : s.retained) {
+    for (Iterator<SequencedRecord> it = s.retained.from(s.segmentedUpTo); it.hasNext(); ) {
+      SequencedRecord r = it.next();
       if (r.seqNum() >= upTo) {
         break;
       }
@@ -1047,7 +1048,8 @@ public final class Channel {
       Invariants.check(oldest != null && oldest.seqNum() <= first,
           "streamlet %d: records from %d are needed for a segment but the channel holds from %s", s.id, first, oldest);
       SegmentBuilder builder = new SegmentBuilder(s.id, 64 << 10);
-      for (SequencedRecord r : s.retained) {
+      for (Iterator<SequencedRecord> it = s.retained.from(first); it.hasNext(); ) {
+        SequencedRecord r = it.next();
         if (r.seqNum() >= end) {
           break;
         }
@@ -1237,31 +1239,6 @@ public final class Channel {
   }
 
   /**
-   * The held records from {@code start} on. Readers are mostly near the tail, so when the start is
-   * closer to the newest record the deque is walked from that end (at most one batch of records is
-   * collected, then reversed) instead of skipping everything older.
-   */
-  private static Iterator<SequencedRecord> heldFrom(Streamlet s, long start, long firstHeld) {
-    long fromTail = s.durableTail.seqNum() - start;
-    if (fromTail < start - firstHeld) {
-      ArrayDeque<SequencedRecord> newest = new ArrayDeque<>();
-      for (Iterator<SequencedRecord> it = s.retained.descendingIterator(); it.hasNext(); ) {
-        SequencedRecord r = it.next();
-        if (r.seqNum() < start) {
-          break;
-        }
-        newest.addFirst(r);
-      }
-      return newest.iterator();
-    }
-    Iterator<SequencedRecord> it = s.retained.iterator();
-    for (long skip = start - firstHeld; skip > 0; skip--) {
-      it.next();
-    }
-    return it;
-  }
-
-  /**
    * Durable records from the request's start within its limits, with the durable tail and the
    * lowest seq num held; a start below that gets no records (the reader goes to segments).
    */
@@ -1273,7 +1250,7 @@ public final class Channel {
         .setTail(ChannelRpc.toProto(s.durableTail)).setFirstHeldSeqNum(firstHeld);
     if (first != null && start >= firstHeld && start < s.durableTail.seqNum()) {
       long bytes = 0;
-      for (Iterator<SequencedRecord> it = heldFrom(s, start, firstHeld); it.hasNext() && out.getRecordsCount() < request.getRecordsMax(); ) {
+      for (Iterator<SequencedRecord> it = s.retained.from(start); it.hasNext() && out.getRecordsCount() < request.getRecordsMax(); ) {
         SequencedRecord r = it.next();
         if (bytes + r.meteredBytes() > request.getBytesMax() && out.getRecordsCount() > 0) {
           break; // the first record always goes, however large (a sealed record may exceed the bound)

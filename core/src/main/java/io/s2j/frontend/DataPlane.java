@@ -64,6 +64,8 @@ public final class DataPlane {
   static final long HOST_ROUND_BACKOFF_NANOS = 100_000_000L;
 
   static final long FOLLOW_POLL_MS = 5_000;
+  /** Records a read session's catch-up reads before emitting them. */
+  static final int CATCH_UP_STEP_RECORDS = 4 * Limits.READ_BATCH_RECORDS_MAX;
   static final long HEARTBEAT_MIN_MS = 5_000;
   static final long HEARTBEAT_MAX_MS = 15_000;
 
@@ -800,9 +802,15 @@ public final class DataPlane {
       });
     }
 
-    /** Delivers {@code [seq, tailSeq)} as catch-up batches, then runs {@code then} unless the session ended. */
+    /**
+     * Delivers {@code [seq, tailSeq)} as catch-up batches, then runs {@code then} unless the session
+     * ended. It goes {@link #CATCH_UP_STEP_RECORDS} at a time, emitting each step before reading the
+     * next, so the first batch goes out at once and a long range is never held in memory whole.
+     */
     private void catchUpTo(long tailSeq, Runnable then) {
-      catchUp(stream, streamlet, seq, tailSeq, budget, new ArrayList<>()).onComplete((caught, failure) -> {
+      long stepStart = seq;
+      long stepEnd = tailSeq - seq > CATCH_UP_STEP_RECORDS ? seq + CATCH_UP_STEP_RECORDS : tailSeq;
+      catchUp(stream, streamlet, seq, stepEnd, budget, new ArrayList<>()).onComplete((caught, failure) -> {
         if (done) {
           return;
         }
@@ -823,6 +831,8 @@ public final class DataPlane {
             budget = c.value().budget();
             if (c.value().ended() || budget.exhausted()) {
               finish(new ReadSession.End());
+            } else if (seq < tailSeq && seq > stepStart) {
+              catchUpTo(tailSeq, then);
             } else {
               then.run();
             }
