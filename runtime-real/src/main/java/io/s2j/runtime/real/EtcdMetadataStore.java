@@ -170,6 +170,11 @@ public final class EtcdMetadataStore implements AutoCloseable {
     };
   }
 
+  /** The etcd key of store key {@code key}, for leased writes of {@link EtcdLease}. */
+  ByteSequence etcdKeyOf(ByteString key) {
+    return etcdKey(key);
+  }
+
   /** The store key's etcd key. */
   private ByteSequence etcdKey(ByteString key) {
     return ByteSequence.from(keyPrefix.concat(key));
