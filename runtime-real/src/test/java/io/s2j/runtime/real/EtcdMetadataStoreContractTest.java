@@ -3,6 +3,7 @@ package io.s2j.runtime.real;
 import io.s2j.runtime.contract.MetadataStoreContract;
 import io.s2j.runtime.contract.SeamHarness;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The metadata store contract on a real etcd, started by the test on loopback (skipped, saying
@@ -11,11 +12,13 @@ import org.junit.jupiter.api.AfterAll;
 class EtcdMetadataStoreContractTest extends MetadataStoreContract {
   private static EtcdProcess etcd;
 
+  @BeforeAll
+  static void startEtcd() throws Exception {
+    etcd = EtcdProcess.startOrSkip();
+  }
+
   @Override
-  protected SeamHarness newHarness() throws Exception {
-    if (etcd == null) {
-      etcd = EtcdProcess.startOrSkip();
-    }
+  protected SeamHarness newHarness() {
     return new EtcdHarness(etcd);
   }
 
