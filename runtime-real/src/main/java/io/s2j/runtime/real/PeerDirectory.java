@@ -8,9 +8,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
- * Where each node of a deployment listens, as {@link NettyNetwork} needs to reach it. This one is a
- * table filled by whoever starts the processes (tests, a static configuration); discovery through
- * etcd will fill another implementation of {@link #resolve}.
+ * Where each node of a deployment listens, as {@link NettyNetwork} needs to reach it: a table
+ * filled by whoever starts the processes (tests, a static configuration), or from etcd by {@link
+ * EtcdPeerDirectory}.
  */
 public class PeerDirectory {
   private final ConcurrentMap<NodeId, InetSocketAddress> addresses = new ConcurrentHashMap<>();
@@ -23,6 +23,11 @@ public class PeerDirectory {
   /** Records (or moves) {@code node} at {@code address}. */
   public void put(NodeId node, InetSocketAddress address) {
     addresses.put(Objects.requireNonNull(node, "node"), Objects.requireNonNull(address, "address"));
+  }
+
+  /** The nodes this directory knows, in no particular order. */
+  public java.util.Set<NodeId> knownNodes() {
+    return java.util.Set.copyOf(addresses.keySet());
   }
 
   /** Forgets {@code node}: calls to it fail as definitely unavailable. */
