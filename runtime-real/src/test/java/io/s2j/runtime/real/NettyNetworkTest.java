@@ -45,6 +45,8 @@ class NettyNetworkTest {
 
   private final List<AutoCloseable> toClose = new CopyOnWriteArrayList<>();
   private final PeerDirectory directory = new PeerDirectory();
+  /** test.Never handler invocations, so tests wait for delivery instead of sleeping. */
+  private final AtomicInteger neverInvoked = new AtomicInteger();
 
   /** One node: its own executor thread, as RealRuntime gives it. */
   final class Node {
@@ -98,9 +100,19 @@ class NettyNetworkTest {
   Node server(NettyNetwork on, String name) {
     Node s = new Node(name, on);
     s.network.serve(ECHO, (caller, req) -> Promise.completed(s.scheduler, StringValue.of(caller + ":" + req.getValue())));
-    s.network.serve(NEVER, (caller, req) -> Promise.create(s.scheduler));
+    s.network.serve(NEVER, (caller, req) -> {
+      neverInvoked.incrementAndGet();
+      return Promise.create(s.scheduler);
+    });
     s.network.serve(SINK, (caller, req) -> Promise.completed(s.scheduler, Int64Value.of(req.getValue().size())));
     return s;
+  }
+
+  void awaitNeverInvoked(int n) throws InterruptedException {
+    for (int i = 0; i < 1000 && neverInvoked.get() < n; i++) {
+      Thread.sleep(10);
+    }
+    assertEquals(n, neverInvoked.get(), "test.Never calls delivered");
   }
 
   @AfterEach
@@ -160,7 +172,7 @@ class NettyNetworkTest {
     server(serverNet, "s");
     assertEquals("c:1", c.echo("s", "1"));
     CompletableFuture<Int64Value> inFlight = c.start(n -> n.call(NodeId.of("s"), NEVER, Int64Value.of(1), 30 * SECOND_NS));
-    Thread.sleep(100); // let it be written
+    awaitNeverInvoked(1);
     long t0 = System.nanoTime();
     serverNet.close();
     IoFailure lost = failure(inFlight);
@@ -222,11 +234,11 @@ class NettyNetworkTest {
     server(serverNet, "s");
     List<CompletableFuture<Int64Value>> waiting = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      waiting.add(c.start(n -> n.call(NodeId.of("s"), NEVER, Int64Value.of(1), SECOND_NS)));
+      waiting.add(c.start(n -> n.call(NodeId.of("s"), NEVER, Int64Value.of(1), 3 * SECOND_NS)));
     }
-    Thread.sleep(200);
+    awaitNeverInvoked(2);
     IoFailure unread = assertThrows(IoFailure.class,
-        () -> c.await(n -> n.call(NodeId.of("s"), ECHO, StringValue.of("x"), SECOND_NS / 5)));
+        () -> c.await(n -> n.call(NodeId.of("s"), ECHO, StringValue.of("x"), SECOND_NS / 2)));
     assertEquals(IoFailure.Kind.TIMEOUT, unread.kind(), "not read while two calls are unanswered: " + unread);
     for (CompletableFuture<Int64Value> w : waiting) {
       assertEquals(IoFailure.Kind.TIMEOUT, failure(w).kind());
@@ -242,7 +254,7 @@ class NettyNetworkTest {
     Node c = new Node("c", clientNet);
     server(serverNet, "s");
     c.start(n -> n.call(NodeId.of("s"), NEVER, Int64Value.of(1), 10 * SECOND_NS));
-    Thread.sleep(100);
+    awaitNeverInvoked(1);
     BytesValue big = BytesValue.of(ByteString.copyFrom(new byte[1 << 20]));
     AtomicInteger throttled = new AtomicInteger();
     List<CompletableFuture<Int64Value>> sent = new ArrayList<>();
