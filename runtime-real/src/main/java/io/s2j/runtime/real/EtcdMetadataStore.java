@@ -3,6 +3,7 @@ package io.s2j.runtime.real;
 import com.google.protobuf.ByteString;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
@@ -284,8 +285,8 @@ public final class EtcdMetadataStore implements AutoCloseable {
         return v;
       }
       Throwable cause = Hops.unwrap(failure);
-      if (cause instanceof IllegalStateException || cause instanceof IoFailure) {
-        throw cause instanceof RuntimeException re ? re : new IllegalStateException(cause);
+      if (!fromEtcdOrTransport(cause)) {
+        throw asRuntime(cause); // a bug (an invariant, say): not an etcd outcome
       }
       // A read changes nothing, so whatever went wrong it did not take effect.
       throw IoFailure.definite(IoFailure.Kind.UNAVAILABLE, "etcd " + what + ": " + describe(cause));
@@ -294,8 +295,8 @@ public final class EtcdMetadataStore implements AutoCloseable {
 
   /** What a failed txn means: see the class comment. */
   static RuntimeException txnFailure(Throwable cause) {
-    if (cause instanceof IllegalStateException ise) {
-      return ise;
+    if (!fromEtcdOrTransport(cause)) {
+      return asRuntime(cause);
     }
     Status status = Status.fromThrowable(cause);
     String message = "etcd txn: " + describe(cause);
@@ -308,6 +309,18 @@ public final class EtcdMetadataStore implements AutoCloseable {
       case DEADLINE_EXCEEDED, UNAVAILABLE, CANCELLED, ABORTED -> IoFailure.timeout(message);
       default -> IoFailure.indefinite(IoFailure.Kind.SERVER_ERROR, message);
     };
+  }
+
+  /** True for what etcd, gRPC or the connection report; false for our own bugs. */
+  private static boolean fromEtcdOrTransport(Throwable cause) {
+    return Status.fromThrowable(cause).getCode() != Status.Code.UNKNOWN
+        || cause instanceof EtcdException
+        || cause instanceof java.io.IOException
+        || cause instanceof java.util.concurrent.TimeoutException;
+  }
+
+  private static RuntimeException asRuntime(Throwable t) {
+    return t instanceof RuntimeException re ? re : new IllegalStateException(t);
   }
 
   private static String describe(Throwable cause) {
