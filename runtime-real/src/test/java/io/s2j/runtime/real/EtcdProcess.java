@@ -69,21 +69,62 @@ public final class EtcdProcess implements AutoCloseable {
   }
 
   public static EtcdProcess start(Path binary) throws IOException, InterruptedException {
-    Path work = Files.createDirectories(Path.of("target", "etcd"));
-    Path data = Files.createTempDirectory(work, "data-");
-    int clientPort = freePort();
     int peerPort = freePort();
+    EtcdProcess etcd = launch(binary, "s2j-test", freePort(), peerPort, "s2j-test=http://127.0.0.1:" + peerPort);
+    try {
+      etcd.awaitHealthy();
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      etcd.close();
+      throw e;
+    }
+    return etcd;
+  }
+
+  /** Starts a cluster of {@code members} etcd processes on loopback, or skips the test without a binary. */
+  public static List<EtcdProcess> startClusterOrSkip(int members) throws IOException, InterruptedException {
+    Optional<Path> bin = binary();
+    if (bin.isEmpty()) {
+      System.err.println("[etcd] " + SKIP_MESSAGE);
+    }
+    Assumptions.assumeTrue(bin.isPresent(), SKIP_MESSAGE);
+    int[] clientPorts = new int[members];
+    int[] peerPorts = new int[members];
+    List<String> initial = new ArrayList<>();
+    for (int i = 0; i < members; i++) {
+      clientPorts[i] = freePort();
+      peerPorts[i] = freePort();
+      initial.add("m" + i + "=http://127.0.0.1:" + peerPorts[i]);
+    }
+    List<EtcdProcess> cluster = new ArrayList<>();
+    try {
+      for (int i = 0; i < members; i++) {
+        cluster.add(launch(bin.get(), "m" + i, clientPorts[i], peerPorts[i], String.join(",", initial)));
+      }
+      for (EtcdProcess m : cluster) {
+        m.awaitHealthy();
+      }
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      cluster.forEach(EtcdProcess::close);
+      throw e;
+    }
+    return cluster;
+  }
+
+  private static EtcdProcess launch(Path binary, String name, int clientPort, int peerPort, String initialCluster)
+      throws IOException {
+    Path work = Files.createDirectories(Path.of("target", "etcd"));
+    Path data = Files.createTempDirectory(work, "data-" + name + "-");
     URI client = URI.create("http://127.0.0.1:" + clientPort);
     String peer = "http://127.0.0.1:" + peerPort;
     Path log = data.resolveSibling(data.getFileName() + ".log");
     List<String> cmd = new ArrayList<>(List.of(binary.toString(),
-        "--name", "s2j-test",
+        "--name", name,
         "--data-dir", data.toString(),
         "--listen-client-urls", client.toString(),
         "--advertise-client-urls", client.toString(),
         "--listen-peer-urls", peer,
         "--initial-advertise-peer-urls", peer,
-        "--initial-cluster", "s2j-test=" + peer,
+        "--initial-cluster", initialCluster,
         "--initial-cluster-state", "new",
         // A transaction without puts also writes the revision marker: 128 mutations + 1 (etcd's default is 128).
         "--max-txn-ops", "256",
@@ -93,14 +134,18 @@ public final class EtcdProcess implements AutoCloseable {
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
-    EtcdProcess etcd = new EtcdProcess(process, client, log, data);
-    try {
-      etcd.awaitHealthy();
-    } catch (IOException | InterruptedException | RuntimeException e) {
-      etcd.close();
-      throw e;
-    }
-    return etcd;
+    return new EtcdProcess(process, client, log, data);
+  }
+
+  /** True if this member is the raft leader now (etcd's JSON gateway, /v3/maintenance/status). */
+  public boolean isLeader() throws IOException, InterruptedException {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+    HttpRequest status = HttpRequest.newBuilder(clientUrl.resolve("/v3/maintenance/status"))
+        .timeout(Duration.ofSeconds(2)).POST(HttpRequest.BodyPublishers.ofString("{}")).build();
+    String body = http.send(status, HttpResponse.BodyHandlers.ofString()).body();
+    com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+    String self = json.path("header").path("member_id").asText("");
+    return !self.isEmpty() && self.equals(json.path("leader").asText());
   }
 
   public URI clientUrl() {
