@@ -276,6 +276,28 @@ class NettyNetworkTest {
     assertTrue(sent.size() >= 1);
   }
 
+  /** Oversized and undecodable frames close that connection only; the network serves others on. */
+  @Test
+  void aBadFrameClosesItsConnectionOnly() throws Exception {
+    NettyNetwork clientNet = network(NettyNetwork.Options.defaults(), ANY_LOOPBACK);
+    NettyNetwork serverNet = network(NettyNetwork.Options.defaults(), ANY_LOOPBACK);
+    Node c = new Node("c", clientNet);
+    server(serverNet, "s");
+    byte[][] bad = {
+        {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff}, // a length beyond frameBytesMax
+        {0, 0, 0, 3, (byte) 0xff, (byte) 0xff, (byte) 0xff}, // a frame that is not protobuf
+    };
+    for (byte[] bytes : bad) {
+      try (java.net.Socket raw = new java.net.Socket(serverNet.localAddress().getAddress(), serverNet.localAddress().getPort())) {
+        raw.setSoTimeout(5_000);
+        raw.getOutputStream().write(bytes);
+        raw.getOutputStream().flush();
+        assertEquals(-1, raw.getInputStream().read(), "the server closes the connection");
+      }
+    }
+    assertEquals("c:fine", c.echo("s", "fine"));
+  }
+
   /** A second real process (a JVM started by the test) serving ECHO; killed with -9 and started again. */
   @Test
   void aPeerInAnotherJvmIsCalledKilledAndReachedAgain() throws Exception {
