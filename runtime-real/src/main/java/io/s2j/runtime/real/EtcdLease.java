@@ -2,6 +2,9 @@ package io.s2j.runtime.real;
 
 import com.google.protobuf.ByteString;
 import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.common.exception.ClosedClientException;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
@@ -45,8 +48,7 @@ public final class EtcdLease implements AutoCloseable {
       @Override
       public void onError(Throwable t) {
         // jetcd restarts a broken keep-alive stream by itself; "not found" and a closed client are final.
-        String m = String.valueOf(t.getMessage());
-        if (m.contains("not found") || m.contains("closed")) {
+        if (t instanceof ClosedClientException || (t instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND)) {
           lost.complete(null);
         }
       }

@@ -75,6 +75,7 @@ class EtcdLeaseElectionTest {
       assertEquals(b("127.0.0.1:7001"), get(observer, b("live/channel-1")).orElseThrow().value(), "renewed past twice its TTL");
       assertFalse(lease.lost().isDone());
       node.close(); // the process dies: no more renewals, no revoke
+      lease.lost().get(5, TimeUnit.SECONDS); // and knows its lease is no longer renewed
       long ms = awaitGone(observer, b("live/channel-1"), TTL.toMillis() + 3_000);
       System.err.printf("abandoned lease: key gone %d ms after the last client closed (TTL %d s)%n", ms, TTL.toSeconds());
     } finally {
@@ -90,6 +91,19 @@ class EtcdLeaseElectionTest {
       lease.close();
       assertTrue(lease.lost().isDone());
       awaitGone(node, b("live/cachey-1"), 2_000);
+    }
+  }
+
+  @Test
+  void aLeaseRevokedElsewhereIsReportedLostByItsHolder() throws Exception {
+    String ns = namespace();
+    try (EtcdMetadataStore node = process(ns); EtcdMetadataStore admin = process(ns)) {
+      EtcdLease lease = EtcdLease.grant(node, TTL).get(10, TimeUnit.SECONDS);
+      lease.putAttached(b("live/frontend-1"), b("x")).get(10, TimeUnit.SECONDS);
+      assertFalse(lease.lost().isDone());
+      admin.client().getLeaseClient().revoke(lease.id()).get(10, TimeUnit.SECONDS);
+      lease.lost().get(TTL.toMillis() + 2_000, TimeUnit.MILLISECONDS); // the next keep-alive learns it
+      assertTrue(get(node, b("live/frontend-1")).isEmpty());
     }
   }
 
