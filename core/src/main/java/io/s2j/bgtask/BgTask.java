@@ -491,7 +491,8 @@ public final class BgTask {
     io.s2j.record.AppendRecord trim = Command.toRecord(new Command.Trim(-1L));
     // A timestamp of now satisfies every timestamping mode (client-require included).
     trim = new io.s2j.record.AppendRecord(nowMs(), trim.headers(), trim.body());
-    AppendRequest.Builder request = AppendRequest.newBuilder().setStreamlet(ref(meta, sl)).addRecords(ChannelRpc.toProto(trim));
+    AppendRequest.Builder request = AppendRequest.newBuilder().setStreamlet(ref(meta, sl)).addRecords(ChannelRpc.toProto(trim))
+        .setTerminalTrim(true);
     if (matchSeqNum != null) {
       request.setMatchSeqNum(matchSeqNum);
     }
@@ -555,7 +556,7 @@ public final class BgTask {
       if (!parse(kv, TrimMeta::parseFrom).getPurge()) {
         return done();
       }
-      long streamId = MetaKey.u64At(kv.key(), 1);
+      long streamId = MetaKey.u64At(kv.key(), 0);
       return scanPrefix(MetaKey.streamletsPrefix(streamId)).flatMap(chain -> forEach(chain, 0, c -> {
         long streamletId = parse(c, StreamletMeta::parseFrom).getStreamletId();
         return scanPrefix(MetaKey.segmentsPrefix(streamletId)).flatMap(segments -> {

@@ -414,7 +414,7 @@ public final class Channel {
       }
       s.durableToken = token;
       s.durableTrim = trim;
-      if (hasTerminalTrim(e.records())) {
+      if (e.terminal()) {
         s.deleting = true;
         s.deletedDurable = true;
       }
@@ -707,6 +707,10 @@ public final class Channel {
     for (AppendRecordProto r : request.getRecordsList()) {
       records.add(ChannelRpc.fromProto(r));
     }
+    if (request.getTerminalTrim() && !isTerminalTrim(records)) {
+      refuse(order, response, error(ErrorCode.INVALID, "a terminal trim is one trim command to u64::MAX", false));
+      return;
+    }
     AppendBatch batch;
     switch (AppendBatch.validate(records)) {
       case Checked.Ok<AppendBatch> ok -> batch = ok.value();
@@ -754,7 +758,7 @@ public final class Channel {
         order.poisoned = true;
       }
       switch (step) {
-        case AppendStep.Sequenced sequenced -> accept(s, sequenced, response, meteredBytes);
+        case AppendStep.Sequenced sequenced -> accept(s, sequenced, response, meteredBytes, request.getTerminalTrim());
         case AppendResult.SeqNumMismatch m -> hold(s, response, AppendResponse.newBuilder().setSeqNumMismatch(m.nextSeqNum()).build());
         case AppendResult.FencingTokenMismatch f ->
             hold(s, response, AppendResponse.newBuilder().setFencingTokenMismatch(f.currentToken()).build());
@@ -802,12 +806,13 @@ public final class Channel {
     tryFlush();
   }
 
-  private void accept(Streamlet s, AppendStep.Sequenced step, Promise<AppendResponse> responseToClient, long meteredBytes) {
+  private void accept(Streamlet s, AppendStep.Sequenced step, Promise<AppendResponse> responseToClient, long meteredBytes,
+      boolean terminal) {
     Promise<AppendResponse> response = responseToClient;
     openChunk();
     StreamState next = step.next();
-    Chunk.Entry entry = new Chunk.Entry(s.id, step.records(), next.fencingToken(), next.trimPoint());
-    if (hasTerminalTrim(step.records())) {
+    Chunk.Entry entry = new Chunk.Entry(s.id, step.records(), next.fencingToken(), next.trimPoint(), terminal);
+    if (terminal) {
       s.deleting = true;
     }
     current.add(entry);
@@ -904,7 +909,7 @@ public final class Channel {
       if (e.trimPoint() != null) {
         s.durableTrim = e.trimPoint();
       }
-      if (hasTerminalTrim(e.records())) {
+      if (e.terminal()) {
         s.deletedDurable = true;
       }
       s.batchesNotDurable--;
@@ -1139,16 +1144,11 @@ public final class Channel {
     });
   }
 
-  /** Whether {@code records} hold a terminal trim: a trim command to u64::MAX (S2-API §12.2). */
-  static boolean hasTerminalTrim(List<SequencedRecord> records) {
-    for (SequencedRecord r : records) {
-      if (io.s2j.record.Command.isCommand(r.headers())
-          && io.s2j.record.Command.parse(r.headers(), r.body()) instanceof io.s2j.record.Command.Trim t
-          && t.earliestSeqNum() == -1L) {
-        return true;
-      }
-    }
-    return false;
+  /** Whether {@code records} are exactly one terminal trim: a trim command to u64::MAX (S2-API §12.2). */
+  static boolean isTerminalTrim(List<AppendRecord> records) {
+    return records.size() == 1 && io.s2j.record.Command.isCommand(records.get(0).headers())
+        && io.s2j.record.Command.parse(records.get(0).headers(), records.get(0).body()) instanceof io.s2j.record.Command.Trim t
+        && t.earliestSeqNum() == -1L;
   }
 
   private static long parseHead(ByteString bytes) {

@@ -424,7 +424,9 @@ public final class DataPlane {
             return Promise.completed(env.scheduler(), Outcome.ok(new ReadResult.Unsatisfiable(u.tail())));
           }
           // A start below the trim point starts at the first record that still exists (S2-API §8.2).
-          long startSeq = Math.max(((StartResolution.Start) start).seqNum(), Math.min(trimPoint, tail.seqNum()));
+          long resolved = ((StartResolution.Start) start).seqNum();
+          return retentionTrim(os.streamId(), false).flatMap(retained -> {
+          long startSeq = Math.max(resolved, Math.min(Math.max(trimPoint, retained), tail.seqNum()));
           return catchUp(os, sl, startSeq, tail.seqNum(), ReadBudget.of(end), new ArrayList<>()).flatMap(caught -> switch (caught) {
             case Outcome.Failed<CatchUp> f -> Promise.completed(env.scheduler(), pass(f));
             case Outcome.Ok<CatchUp> c -> {
@@ -433,6 +435,7 @@ public final class DataPlane {
               }
               yield longPoll(os, sl, c.value().nextSeqNum(), c.value().budget(), end.waitSecs() * 1000);
             }
+          });
           });
         });
       }
@@ -817,8 +820,15 @@ public final class DataPlane {
             finish(new ReadSession.Unsatisfiable(u.tail()));
             return;
           }
-          seq = Math.max(((StartResolution.Start) start).seqNum(), Math.min(trimPoint, tail.seqNum()));
-          catchUpTo(tail.seqNum(), this::follow);
+          long resolved = ((StartResolution.Start) start).seqNum();
+          retentionTrim(stream.streamId(), false).onComplete((retained, trimFailure) -> {
+            if (done) {
+              return;
+            }
+            long floor = Math.max(trimPoint, retained == null ? 0 : retained);
+            seq = Math.max(resolved, Math.min(floor, tail.seqNum()));
+            catchUpTo(tail.seqNum(), this::follow);
+          });
         });
       });
     }
