@@ -59,6 +59,8 @@ public final class Server implements AutoCloseable {
   private final Channel serverChannel;
   private final ChannelKnobs knobs;
   private final Services services;
+  /** How often bgtask runs a round (lite: 60 s; shorter here so deletions finish soon after they are asked for). */
+  static final long BGTASK_TICK_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   private Server(ServerConfig config, RealRuntime runtime, Services services, ChannelKnobs knobs,
       EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel) {
@@ -139,6 +141,10 @@ public final class Server implements AutoCloseable {
         Catalog catalog = new Catalog(fe, cacheNanos);
         return new Frontend(fe, catalog, new DataPlane(fe, catalog, directory));
       });
+      // Background work (retention, delete-on-empty, deletion, garbage collection) on its own node.
+      Env bg = runtime.env(NodeId.of("bg-1"));
+      onExecutor(bg, () -> new io.s2j.bgtask.BgTask(bg, new Catalog(bg, cacheNanos), directory,
+          new io.s2j.bgtask.BgTask.Knobs(BGTASK_TICK_NANOS, Math.max(2 * cacheNanos, TimeUnit.SECONDS.toNanos(1)))));
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
