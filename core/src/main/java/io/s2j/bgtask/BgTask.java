@@ -456,9 +456,10 @@ public final class BgTask {
     BasinName basin = new BasinName(names[0]);
     StreamName stream = new StreamName(names[1]);
     if (chain.isEmpty()) {
-      counters.deletesOnEmpty++;
-      catalog.deleteStream(basin, stream);
-      return done();
+      // A dormant stream is activated first, so that the decision goes through its channel like
+      // any other: marking it deleted here could race with an activation and a first append (the
+      // sweep found that: an acknowledged record deleted on "empty"). The next round decides.
+      return catalog.activate(meta.getStreamId(), directory.channelIds(), c -> 0).map(x -> Done.DONE);
     }
     StreamletMeta sl = chain.get(chain.size() - 1);
     TailRequest request = TailRequest.newBuilder().setStreamlet(ref(meta, sl)).build();

@@ -655,12 +655,15 @@ public final class DataPlane {
         SegmentMeta meta = parseSegmentMeta(kv);
         reached = meta.getFirstSeqNum() + meta.getRecordCount();
         if (Long.compareUnsigned(meta.getLastTimestamp(), ts) >= 0) {
-          return objects.get(ObjectKey.of(meta.getObjectKey()), ByteRange.of(0, meta.getObjectBytes()), meta.getObjectBytes()).map(got -> {
+          ByteString after = kv.key().concat(ByteString.copyFrom(new byte[] {0}));
+          long reachedHere = reached;
+          return objects.get(ObjectKey.of(meta.getObjectKey()), ByteRange.of(0, meta.getObjectBytes()), meta.getObjectBytes()).flatMap(got -> {
             if (got instanceof GetResult.Found f && f.objectBytes() == meta.getObjectBytes()) {
               List<SequencedRecord> records = Segment.fromTimestamp(Segment.parse(f.data()).records(), ts);
-              return records.isEmpty() ? OptionalLong.empty() : OptionalLong.of(records.get(0).seqNum());
+              return Promise.completed(env.scheduler(), records.isEmpty() ? OptionalLong.empty() : OptionalLong.of(records.get(0).seqNum()));
             }
-            return OptionalLong.empty();
+            // Collected meanwhile (trimmed): its records no longer exist; search on after it.
+            return scanSegmentsForTimestamp(os, sl, ts, tailSeq, after, reachedHere);
           });
         }
       }

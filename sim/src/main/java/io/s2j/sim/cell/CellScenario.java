@@ -272,7 +272,7 @@ public final class CellScenario implements Scenario {
       }
     }
     Map<String, TreeMap<Long, List<SequencedRecord>>> audited = new TreeMap<>();
-    streamletsOfChannel.forEach((channel, ids) -> audited.put(channel, WalAudit.read(world, channel, ids, violations)));
+    streamletsOfChannel.forEach((channel, ids) -> audited.put(channel, WalAudit.read(world, channel, ids, false, violations)));
     Map<String, TreeMap<Long, List<SequencedRecord>>> byKey = new LinkedHashMap<>();
     for (Map.Entry<Long, String> e : channelOfKey.entrySet()) {
       TreeMap<Long, List<SequencedRecord>> logs = byKey.computeIfAbsent(e.getValue(), c -> new TreeMap<>());
