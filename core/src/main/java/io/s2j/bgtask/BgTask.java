@@ -164,6 +164,8 @@ public final class BgTask {
   private final Counters counters = new Counters();
   /** When this incarnation first saw each deleted stream (by id) with its tombstone in place. */
   private final TreeMap<Long, Long> deletionSeenNanos = new TreeMap<>();
+  /** When this incarnation first saw each deleting basin without streams. */
+  private final TreeMap<String, Long> basinEmptySeenNanos = new TreeMap<>();
   /** Chunks known to be fences, per channel: never collected, so read once. */
   private final TreeMap<String, TreeSet<Long>> knownFences = new TreeMap<>();
 
@@ -290,7 +292,14 @@ public final class BgTask {
       return scanPrefix(MetaKey.streamsPrefix(basin, "")).flatMap(streams -> {
         if (streams.isEmpty()) {
           // No stream can appear any more: creates are guarded by the basin's revision and refuse a
-          // deleting basin. So the basin goes, guarded by the revision it was seen at.
+          // deleting basin. So the basin goes, guarded by the revision it was seen at — like a
+          // stream's name, only a while after this task first saw it empty and deleting.
+          long now = env.clock().nowNanos();
+          long seen = basinEmptySeenNanos.computeIfAbsent(basin, x -> now);
+          if (now - seen < knobs.nameFreeDelayNanos()) {
+            return done();
+          }
+          basinEmptySeenNanos.remove(basin);
           return env.metadataStore().commit(Txn.builder().ifRevision(kv.key(), kv.modRevision()).delete(kv.key()).build())
               .map(r -> {
                 if (r instanceof TxnResult.Committed) {
