@@ -240,6 +240,10 @@ public final class LifecycleClient {
     long from = env.random().nextLong(0, 40);
     long count = 1 + env.random().nextInt(25);
     long invoked = env.clock().nowNanos();
+    if (env.random().chance(0.35)) {
+      session(stream, from, count, invoked);
+      return;
+    }
     data.read(CellClient.BASIN, new StreamName(stream), new ReadFrom.SeqNum(from), true, new ReadEnd(count, null, null, 0L))
         .onComplete((o, f) -> {
           if (f != null) {
@@ -251,6 +255,37 @@ public final class LifecycleClient {
             noteFailure(stream, failed, false);
           }
           later(50_000_000L, this::next);
+        });
+  }
+
+  /**
+   * A read session on another owner's stream, following for 1–3 s: whatever it delivers (catch-up
+   * from segments or the channel, then live batches) is checked like a read begun when it opened.
+   */
+  private void session(String stream, long from, long count, long invoked) {
+    List<io.s2j.record.SequencedRecord> got = new ArrayList<>();
+    boolean[] done = {false};
+    long waitSecs = 1 + env.random().nextInt(3);
+    data.openSession(CellClient.BASIN, new StreamName(stream), new ReadFrom.SeqNum(from), true,
+        new ReadEnd(count, null, null, waitSecs), event -> {
+          if (done[0]) {
+            return;
+          }
+          switch (event) {
+            case io.s2j.frontend.ReadSession.Batch b -> got.addAll(b.records());
+            case io.s2j.frontend.ReadSession.Heartbeat h -> { }
+            case io.s2j.frontend.ReadSession.Failed failed -> {
+              done[0] = true;
+              if (failed.error().code() == ErrorCode.STORAGE) {
+                storageErrors.add("lifecycle read session of " + stream + ": " + failed.error().message());
+              }
+            }
+            default -> done[0] = true;
+          }
+          if (done[0]) {
+            ledger.checkRead(stream, from, count, got, invoked, false);
+            later(50_000_000L, this::next);
+          }
         });
   }
 
