@@ -83,9 +83,14 @@ public final class BgTask {
    *     incarnation outlives the new one's creation
    */
   public record Knobs(long tickNanos, long nameFreeDelayNanos) {
+    /** A round every 5 s (lite: 60 s); names freed two stream-cache TTLs (at least 1 s) after the deletion was seen. */
+    public static Knobs standard(long streamCacheTtlNanos) {
+      return new Knobs(5_000_000_000L, Math.max(2 * streamCacheTtlNanos, 1_000_000_000L));
+    }
+
     public Knobs {
       if (tickNanos <= 0 || nameFreeDelayNanos < 0) {
-        throw new IllegalArgumentException("bad bgtask knobs");
+        throw new IllegalArgumentException("bad bgtask knobs: " + tickNanos + " ns rounds, names freed after " + nameFreeDelayNanos + " ns");
       }
     }
   }

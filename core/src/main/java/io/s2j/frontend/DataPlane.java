@@ -426,16 +426,16 @@ public final class DataPlane {
           // A start below the trim point starts at the first record that still exists (S2-API §8.2).
           long resolved = ((StartResolution.Start) start).seqNum();
           return retentionTrim(os.streamId(), false).flatMap(retained -> {
-          long startSeq = Math.max(resolved, Math.min(Math.max(trimPoint, retained), tail.seqNum()));
-          return catchUp(os, sl, startSeq, tail.seqNum(), ReadBudget.of(end), new ArrayList<>()).flatMap(caught -> switch (caught) {
-            case Outcome.Failed<CatchUp> f -> Promise.completed(env.scheduler(), pass(f));
-            case Outcome.Ok<CatchUp> c -> {
-              if (!c.value().records().isEmpty() || c.value().ended() || !end.mayFollow() || end.waitSecs() == null || end.waitSecs() == 0) {
-                yield Promise.completed(env.scheduler(), Outcome.ok(new ReadResult.Batch(c.value().records(), null)));
+            long startSeq = Math.max(resolved, Math.min(Math.max(trimPoint, retained), tail.seqNum()));
+            return catchUp(os, sl, startSeq, tail.seqNum(), ReadBudget.of(end), new ArrayList<>()).flatMap(caught -> switch (caught) {
+              case Outcome.Failed<CatchUp> f -> Promise.completed(env.scheduler(), pass(f));
+              case Outcome.Ok<CatchUp> c -> {
+                if (!c.value().records().isEmpty() || c.value().ended() || !end.mayFollow() || end.waitSecs() == null || end.waitSecs() == 0) {
+                  yield Promise.completed(env.scheduler(), Outcome.ok(new ReadResult.Batch(c.value().records(), null)));
+                }
+                yield longPoll(os, sl, c.value().nextSeqNum(), c.value().budget(), end.waitSecs() * 1000);
               }
-              yield longPoll(os, sl, c.value().nextSeqNum(), c.value().budget(), end.waitSecs() * 1000);
-            }
-          });
+            });
           });
         });
       }

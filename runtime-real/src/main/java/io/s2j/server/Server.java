@@ -59,8 +59,6 @@ public final class Server implements AutoCloseable {
   private final Channel serverChannel;
   private final ChannelKnobs knobs;
   private final Services services;
-  /** How often bgtask runs a round (lite: 60 s; shorter here so deletions finish soon after they are asked for). */
-  static final long BGTASK_TICK_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   private Server(ServerConfig config, RealRuntime runtime, Services services, ChannelKnobs knobs,
       EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel) {
@@ -144,7 +142,7 @@ public final class Server implements AutoCloseable {
       // Background work (retention, delete-on-empty, deletion, garbage collection) on its own node.
       Env bg = runtime.env(NodeId.of("bg-1"));
       onExecutor(bg, () -> new io.s2j.bgtask.BgTask(bg, new Catalog(bg, cacheNanos), directory,
-          new io.s2j.bgtask.BgTask.Knobs(BGTASK_TICK_NANOS, Math.max(2 * cacheNanos, TimeUnit.SECONDS.toNanos(1)))));
+          io.s2j.bgtask.BgTask.Knobs.standard(cacheNanos)));
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
