@@ -469,6 +469,11 @@ public final class DataPlane {
             if (bug == io.s2j.channel.PlantedBug.READ_SKIPS_AT_SEGMENT_BOUNDARY && afterSegment && held.size() > 1) {
               held = held.subList(1, held.size());
             }
+            if (held.get(0).seqNum() >= tailSeq) {
+              // The trim point passed the catch-up target meanwhile (the channel served from it):
+              // nothing below the target exists any more, so the catch-up is over there.
+              return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, held.get(0).seqNum(), budget, false)));
+            }
             return continueWith(os, sl, held, tailSeq, budget, out, false);
           }
           if (seq < got.getFirstHeldSeqNum()) {
