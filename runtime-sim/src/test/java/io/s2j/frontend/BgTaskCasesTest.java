@@ -127,6 +127,79 @@ class BgTaskCasesTest {
     assertEquals(List.of(21L, 22L, 23L, 24L, 25L), seqs(read(0, 10)));
   }
 
+  /** Runs {@code op} on a node of its own (as bgtask would) and waits for it. */
+  private io.s2j.runtime.sim.SimProcess admin;
+  private final io.s2j.runtime.Env[] adminEnv = new io.s2j.runtime.Env[1];
+
+  private <T> T asAdmin(java.util.function.Function<io.s2j.runtime.Env, io.s2j.runtime.Promise<T>> op) {
+    if (admin == null) {
+      admin = cell.world.addProcess("admin", e -> adminEnv[0] = e);
+      admin.start();
+      cell.world.simulator().runUntil(() -> adminEnv[0] != null, cell.world.simulator().nowNanos() + Simulator.SECOND);
+    }
+    io.s2j.runtime.Env[] env = adminEnv;
+    List<io.s2j.runtime.Promise<T>> p = new ArrayList<>();
+    cell.world.simulator().runAs(admin.incarnation(), () -> p.add(op.apply(env[0])));
+    cell.world.simulator().runUntil(p.get(0)::isDone, cell.world.simulator().nowNanos() + 60 * Simulator.SECOND);
+    return p.get(0).value();
+  }
+
+  private List<io.s2j.metadata.proto.SegmentMeta> segmentMetas() {
+    List<io.s2j.metadata.proto.SegmentMeta> out = new ArrayList<>();
+    for (var kv : cell.world.metadata().entries()) {
+      if (io.s2j.metadata.MetaKey.typeOf(kv.key()) == io.s2j.metadata.MetaKey.Type.SEGMENT) {
+        try {
+          out.add(io.s2j.metadata.proto.SegmentMeta.parseFrom(kv.value()));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new AssertionError(e);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The race bgtask's collection is designed for: a frontend that still believes the old trim point
+   * (its cached retention trim point) plans a read into a segment that was collected meanwhile. It
+   * must ask for the trim point again and go on above it; a segment missing <em>above</em> the trim
+   * point is a {@code storage} error, never a silent gap.
+   */
+  @Test
+  void aReadIntoASegmentCollectedMeanwhileGoesOnAboveTheTrimPointAndAMissingLiveSegmentIsAStorageError() throws Exception {
+    stream(new StreamConfigSpec(null, RetentionPolicy.INFINITE, null, null, null));
+    String pad = "x".repeat(1000);
+    for (int i = 0; i < 30; i++) {
+      List<AppendRecord> batch = new ArrayList<>();
+      for (int j = 0; j < 10; j++) {
+        batch.add(AppendRecord.of(i * 10 + j + "/" + pad));
+      }
+      ack(batch.toArray(new AppendRecord[0]));
+    }
+    runFor(20 * Simulator.SECOND); // in segments, and mostly evicted from the channel's memory
+    List<io.s2j.metadata.proto.SegmentMeta> segments = segmentMetas();
+    assertTrue(segments.size() >= 3, "segments: " + segments.size());
+    assertEquals(List.of(0L), seqs(read(0, 1))); // caches the retention trim point (0) for 1 s
+    io.s2j.metadata.proto.SegmentMeta first = segments.get(0);
+    long collectedTo = first.getFirstSeqNum() + first.getRecordCount();
+    long streamId = io.s2j.metadata.proto.StreamMeta.parseFrom(cell.world.metadata()
+        .peek(io.s2j.metadata.MetaKey.stream(BASIN.value(), STREAM.value())).orElseThrow().value()).getStreamId();
+    long streamletId = io.s2j.metadata.MetaKey.u64At(cell.world.metadata().entries().stream()
+        .filter(kv -> io.s2j.metadata.MetaKey.typeOf(kv.key()) == io.s2j.metadata.MetaKey.Type.SEGMENT).findFirst().orElseThrow().key(), 0);
+    // What bgtask's retention and collection do: raise the retention trim point past the first
+    // segment, then delete its metadata and its object.
+    asAdmin(env -> env.metadataStore().commit(io.s2j.runtime.metadata.Txn.builder()
+        .put(io.s2j.metadata.MetaKey.trim(streamId), io.s2j.metadata.proto.TrimMeta.newBuilder().setTrimPoint(collectedTo).build().toByteString())
+        .delete(io.s2j.metadata.MetaKey.segment(streamletId, collectedTo)).build()));
+    asAdmin(env -> env.objectStore().delete(ObjectKey.of(first.getObjectKey())));
+    assertEquals(List.of(collectedTo, collectedTo + 1), seqs(read(0, 2)));
+    // A segment above the trim point whose object vanished: lost data, reported, not skipped.
+    io.s2j.metadata.proto.SegmentMeta second = segments.get(1);
+    asAdmin(env -> env.objectStore().delete(ObjectKey.of(second.getObjectKey())));
+    Outcome<ReadResult> lost = cell.run(f -> f.data().read(BASIN, STREAM, new ReadFrom.SeqNum(second.getFirstSeqNum()), true,
+        new ReadEnd(2L, null, null, 0L)));
+    assertEquals(ErrorCode.STORAGE, assertInstanceOf(Outcome.Failed.class, lost).error().code());
+  }
+
   @Test
   void case163_anAppendAfterTheTerminalTrimIsDeletionPending() {
     cell.startBgTask(Simulator.SECOND / 5);
