@@ -126,6 +126,10 @@ public final class Channel {
     /** Metered bytes of held records at or above {@link #segmentedUpTo}. */
     long unsegmentedBytes;
     boolean segmentWriting;
+    /** A terminal trim (stream deletion) has been sequenced: every later append is refused. */
+    boolean deleting;
+    /** The terminal trim is durable: the streamlet gets a tombstone head instead of segments. */
+    boolean deletedDurable;
 
     Streamlet(long id, StreamState state) {
       this.id = id;
@@ -410,6 +414,10 @@ public final class Channel {
       }
       s.durableToken = token;
       s.durableTrim = trim;
+      if (e.terminal()) {
+        s.deleting = true;
+        s.deletedDurable = true;
+      }
       retain(s, e.records());
     }
     return origin.chunkSeqNum() + 1;
@@ -556,6 +564,9 @@ public final class Channel {
           s = new Streamlet(id, new StreamState(new StreamPosition(h.getNextSeqNum(), h.getTailTimestamp()),
               h.getFencingToken(), h.getTrimPoint()));
           s.segmentedUpTo = h.getNextSeqNum();
+          // A tombstone: the stream was deleted (its terminal trim is below next_seq_num).
+          s.deleting = h.getDeleted();
+          s.deletedDurable = h.getDeleted();
         } else {
           s = new Streamlet(id, new StreamState(ChannelRpc.fromProto(ref.getStart()), "", 0));
         }
@@ -696,6 +707,10 @@ public final class Channel {
     for (AppendRecordProto r : request.getRecordsList()) {
       records.add(ChannelRpc.fromProto(r));
     }
+    if (request.getTerminalTrim() && !isTerminalTrim(records)) {
+      refuse(order, response, error(ErrorCode.INVALID, "a terminal trim is one trim command to u64::MAX", false));
+      return;
+    }
     AppendBatch batch;
     boolean sealed = request.getStreamlet().getCipher() != StreamCipherProto.STREAM_CIPHER_UNSPECIFIED;
     switch (sealed ? AppendBatch.validateSealed(records) : AppendBatch.validate(records)) {
@@ -723,6 +738,11 @@ public final class Channel {
         refuse(order, response, error(ErrorCode.UNAVAILABLE, "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false));
         return;
       }
+      if (s.deleting) {
+        // S2-API §12.2: from the terminal trim on, every append fails (case 163).
+        refuse(order, response, error(ErrorCode.STREAM_DELETION_PENDING, "stream is being deleted", false));
+        return;
+      }
       AppendInput checked = input;
       if (bug == PlantedBug.SKIP_FENCING_CHECK) {
         checked = new AppendInput(input.batch(), input.matchSeqNum(), null);
@@ -739,7 +759,7 @@ public final class Channel {
         order.poisoned = true;
       }
       switch (step) {
-        case AppendStep.Sequenced sequenced -> accept(s, sequenced, response, meteredBytes);
+        case AppendStep.Sequenced sequenced -> accept(s, sequenced, response, meteredBytes, request.getTerminalTrim());
         case AppendResult.SeqNumMismatch m -> hold(s, response, AppendResponse.newBuilder().setSeqNumMismatch(m.nextSeqNum()).build());
         case AppendResult.FencingTokenMismatch f ->
             hold(s, response, AppendResponse.newBuilder().setFencingTokenMismatch(f.currentToken()).build());
@@ -787,11 +807,15 @@ public final class Channel {
     tryFlush();
   }
 
-  private void accept(Streamlet s, AppendStep.Sequenced step, Promise<AppendResponse> responseToClient, long meteredBytes) {
+  private void accept(Streamlet s, AppendStep.Sequenced step, Promise<AppendResponse> responseToClient, long meteredBytes,
+      boolean terminal) {
     Promise<AppendResponse> response = responseToClient;
     openChunk();
     StreamState next = step.next();
-    Chunk.Entry entry = new Chunk.Entry(s.id, step.records(), next.fencingToken(), next.trimPoint());
+    Chunk.Entry entry = new Chunk.Entry(s.id, step.records(), next.fencingToken(), next.trimPoint(), terminal);
+    if (terminal) {
+      s.deleting = true;
+    }
     current.add(entry);
     currentEntries.add(entry);
     if (bug == PlantedBug.ACK_BEFORE_CHUNK_DURABLE) {
@@ -885,6 +909,9 @@ public final class Channel {
       }
       if (e.trimPoint() != null) {
         s.durableTrim = e.trimPoint();
+      }
+      if (e.terminal()) {
+        s.deletedDurable = true;
       }
       s.batchesNotDurable--;
       retain(s, e.records());
@@ -1035,6 +1062,10 @@ public final class Channel {
         s.segmentWriting = false;
         return;
       }
+      if (s.deletedDurable) {
+        writeTombstone(s, head);
+        return;
+      }
       long first = head.map(kv -> parseHead(kv.value())).orElse(0L);
       segmented(s, first);
       long end = s.durableTail.seqNum();
@@ -1084,6 +1115,43 @@ public final class Channel {
         });
       });
     });
+  }
+
+  /**
+   * The streamlet's stream was deleted and its terminal trim is durable: instead of a segment, the
+   * head becomes a tombstone at the durable tail (compare-and-set, like a segment commit), so no
+   * incarnation ever writes a segment for it again and its WAL entries count as covered. bgtask
+   * waits for the tombstone before it frees the stream's name and purges its segments.
+   */
+  private void writeTombstone(Streamlet s, java.util.Optional<io.s2j.runtime.metadata.KeyValue> head) {
+    ByteString headKey = MetaKey.segmentHead(s.id);
+    if (head.isPresent() && parseHeadMeta(head.get().value()).getDeleted()) {
+      s.segmentWriting = false;
+      segmented(s, Math.max(parseHead(head.get().value()), s.durableTail.seqNum()));
+      return;
+    }
+    SegmentHeadMeta tombstone = SegmentHeadMeta.newBuilder().setNextSeqNum(s.durableTail.seqNum())
+        .setTailTimestamp(s.durableTail.timestamp()).setFencingToken(s.durableToken).setTrimPoint(s.durableTrim)
+        .setDeleted(true).build();
+    Txn.Builder txn = Txn.builder();
+    if (head.isPresent()) {
+      txn.ifRevision(headKey, head.get().modRevision());
+    } else {
+      txn.ifAbsent(headKey);
+    }
+    env.metadataStore().commit(txn.put(headKey, tombstone.toByteString()).build()).onComplete((committed, commitFailure) -> {
+      s.segmentWriting = false;
+      if (commitFailure == null && committed instanceof TxnResult.Committed) {
+        segmented(s, s.durableTail.seqNum());
+      }
+    });
+  }
+
+  /** Whether {@code records} are exactly one terminal trim: a trim command to u64::MAX (S2-API §12.2). */
+  static boolean isTerminalTrim(List<AppendRecord> records) {
+    return records.size() == 1 && io.s2j.record.Command.isCommand(records.get(0).headers())
+        && io.s2j.record.Command.parse(records.get(0).headers(), records.get(0).body()) instanceof io.s2j.record.Command.Trim t
+        && t.earliestSeqNum() == -1L;
   }
 
   private static long parseHead(ByteString bytes) {
@@ -1244,10 +1312,15 @@ public final class Channel {
    */
   private ReadResponse read(Streamlet s, ReadRequest request) {
     long start = request.getStartSeqNum();
+    if (bug != PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD && start < s.durableTrim) {
+      // Records below the durable trim point are deleted as far as readers can tell (S2-API §7.5).
+      start = s.durableTrim;
+    }
     SequencedRecord first = s.retained.peekFirst();
     long firstHeld = first == null ? s.durableTail.seqNum() : first.seqNum();
     ReadResponse.Records.Builder out = ReadResponse.Records.newBuilder()
-        .setTail(ChannelRpc.toProto(s.durableTail)).setFirstHeldSeqNum(firstHeld);
+        .setTail(ChannelRpc.toProto(s.durableTail)).setFirstHeldSeqNum(firstHeld)
+        .setTrimPoint(bug == PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD ? 0 : s.durableTrim);
     if (first != null && start >= firstHeld && start < s.durableTail.seqNum()) {
       long bytes = 0;
       for (Iterator<SequencedRecord> it = s.retained.from(start); it.hasNext() && out.getRecordsCount() < request.getRecordsMax(); ) {
@@ -1269,7 +1342,8 @@ public final class Channel {
           "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false)).build());
     } else {
       withStreamlet(request.getStreamlet(), s -> barrier(owner -> response.complete(owner
-          ? TailResponse.newBuilder().setTail(ChannelRpc.toProto(s.durableTail)).build()
+          ? TailResponse.newBuilder().setTail(ChannelRpc.toProto(s.durableTail))
+              .setTrimPoint(bug == PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD ? 0 : s.durableTrim).setDeleting(s.deleting).build()
           : TailResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE, "channel " + channelId + " was taken over", false)).build())));
     }
     return response;

@@ -1,7 +1,7 @@
 package io.s2j.channel;
 
 /**
- * Mistakes the data plane (channel, frontend and cachey) could plausibly make, switched on only by the
+ * Mistakes the data plane (channel, frontend, cachey, catalog and bgtask) could plausibly make, switched on only by the
  * simulator's planted-bug runs to prove its checks catch them; always {@link #NONE} outside those
  * runs (the real runtime has no way to set one).
  */
@@ -21,7 +21,10 @@ public enum PlantedBug {
   SKIP_FENCING_CHECK("The fencing token of an append is not checked."),
   SESSION_UNORDERED("Append-session requests are applied in arrival order, not session order."),
   READ_SKIPS_AT_SEGMENT_BOUNDARY("Frontend: a read continuing from segments into the channel skips the first record it holds."),
-  CACHEY_WRONG_PAGE("Cachey keys its pages by page index only, so it serves a page of another object (of the same page length).");
+  CACHEY_WRONG_PAGE("Cachey keys its pages by page index only, so it serves a page of another object (of the same page length)."),
+  TRIM_EXPOSES_TRIMMED_RECORD("Reads ignore the trim point: the channel serves held records below it and the frontend reads segments below it."),
+  GC_DELETES_REFERENCED_SEGMENT("bgtask collects every segment that starts below the trim point, including the one holding it."),
+  RECREATE_SEES_OLD_INCARNATION("A stream's id is derived from its name (as s2-lite's is), so a re-created stream shares the old incarnation's keys.");
 
   private final String description;
 

@@ -33,7 +33,8 @@ import java.util.TreeMap;
  * <pre>
  * varint  streamletId
  * records {@link RecordBatchCodec} run: 1..1000 records metering at most 1 MiB (one appended batch)
- * u8      flags: bit 0 = fencing token follows, bit 1 = trim point follows; other bits zero
+ * u8      flags: bit 0 = fencing token follows, bit 1 = trim point follows, bit 2 = the batch is the
+ *         stream's terminal trim (deletion: the streamlet takes no append after it); other bits zero
  * [varint tokenBytes (0..36), token UTF-8]   the stream's fencing token after this batch
  * [varint trimPoint]                         the stream's trim point after this batch (at most the tail)
  * </pre>
@@ -64,6 +65,7 @@ public final class Chunk {
 
   static final int FLAG_FENCING_TOKEN = 1;
   static final int FLAG_TRIM_POINT = 2;
+  static final int FLAG_TERMINAL = 4;
   /** magic, version, a 1-byte channel id with its length, epoch, seq num, CRC. */
   static final int HEADER_BYTES_MIN = 4 + 1 + 2 + 8 + 8 + 8 + Frames.CRC_BYTES;
   /** streamlet id, a one-record run, flags. */
@@ -96,7 +98,12 @@ public final class Chunk {
    * One appended batch of one streamlet, with the stream's fencing token and trim point after it
    * (each null when the channel did not record it in this entry; an empty token means "cleared").
    */
-  public record Entry(long streamletId, List<SequencedRecord> records, String fencingToken, Long trimPoint) {
+  public record Entry(long streamletId, List<SequencedRecord> records, String fencingToken, Long trimPoint, boolean terminal) {
+    /** An ordinary batch (not a terminal trim). */
+    public Entry(long streamletId, List<SequencedRecord> records, String fencingToken, Long trimPoint) {
+      this(streamletId, records, fencingToken, trimPoint, false);
+    }
+
     public Entry {
       records = List.copyOf(records);
       RecordBatchCodec.checkRun(records);
@@ -209,7 +216,7 @@ public final class Chunk {
     long streamletId = r.varint("streamlet id");
     List<SequencedRecord> records = RecordBatchCodec.read(r, Limits.BATCH_RECORDS_MAX, Limits.STORED_BATCH_METERED_BYTES_MAX);
     int flags = r.u8("flags");
-    if ((flags & ~(FLAG_FENCING_TOKEN | FLAG_TRIM_POINT)) != 0) {
+    if ((flags & ~(FLAG_FENCING_TOKEN | FLAG_TRIM_POINT | FLAG_TERMINAL)) != 0) {
       throw r.corrupt("unknown flags " + Integer.toHexString(flags));
     }
     String fencingToken = null;
@@ -221,7 +228,7 @@ public final class Chunk {
       trimPoint = r.varintIn("trim point", 0, records.get(0).seqNum() + records.size());
     }
     r.expectEnd();
-    Entry entry = new Entry(streamletId, records, fencingToken, trimPoint);
+    Entry entry = new Entry(streamletId, records, fencingToken, trimPoint, (flags & FLAG_TERMINAL) != 0);
     if (!IndexRow.of(entry, row.offsetBytes(), row.lengthBytes()).equals(row)) {
       throw new CorruptData(what + ": contents " + IndexRow.of(entry, row.offsetBytes(), row.lengthBytes())
           + " disagree with the index row " + row);
@@ -264,7 +271,8 @@ public final class Chunk {
   static ByteString encodeEntry(Entry entry) {
     ByteWriter w = new ByteWriter().varint(entry.streamletId());
     RecordBatchCodec.write(w, entry.records());
-    w.u8((entry.fencingToken() != null ? FLAG_FENCING_TOKEN : 0) | (entry.trimPoint() != null ? FLAG_TRIM_POINT : 0));
+    w.u8((entry.fencingToken() != null ? FLAG_FENCING_TOKEN : 0) | (entry.trimPoint() != null ? FLAG_TRIM_POINT : 0)
+        | (entry.terminal() ? FLAG_TERMINAL : 0));
     if (entry.fencingToken() != null) {
       w.lengthPrefixed(ByteString.copyFromUtf8(entry.fencingToken()));
     }

@@ -61,6 +61,7 @@ public final class Catalog {
   private final MetadataStore store;
   private final RandomSource random;
   private final long streamCacheTtlNanos;
+  private final io.s2j.channel.PlantedBug bug;
 
   /** A catalog whose frontend does not cache stream lookups. */
   public Catalog(Env env) {
@@ -74,6 +75,12 @@ public final class Catalog {
    * acts on the old state once the change has been acknowledged.
    */
   public Catalog(Env env, long streamCacheTtlNanos) {
+    this(env, streamCacheTtlNanos, io.s2j.channel.PlantedBug.NONE);
+  }
+
+  /** A catalog with a planted bug: for the simulator's planted-bug runs only. */
+  public Catalog(Env env, long streamCacheTtlNanos, io.s2j.channel.PlantedBug bug) {
+    this.bug = bug;
     this.env = env;
     this.store = env.metadataStore();
     this.random = env.random().fork("frontend/catalog");
@@ -260,7 +267,7 @@ public final class Catalog {
       }
       if (streamKv.isEmpty()) {
         BasinConfig basinConfig = ConfigProtos.fromProto(basinMeta.getConfig());
-        StreamMeta created = newStream(config.resolve(basinConfig.defaultStreamConfig()), basinConfig.streamCipher(), creationKey);
+        StreamMeta created = newStream(streamKey, config.resolve(basinConfig.defaultStreamConfig()), basinConfig.streamCipher(), creationKey);
         return Step.write(Txn.builder().ifRevision(basinKey, basinKv.get().modRevision()).ifAbsent(streamKey),
             streamKey, created.toByteString(), new Provisioned<>(ProvisionResult.CREATED, created));
       }
@@ -319,7 +326,7 @@ public final class Catalog {
       BasinConfig basinConfig = ConfigProtos.fromProto(basinMeta.getConfig());
       Txn.Builder txn = Txn.builder().ifRevision(basinKey, basinKv.get().modRevision());
       if (streamKv.isEmpty()) {
-        StreamMeta created = newStream(config.resolve(basinConfig.defaultStreamConfig()), basinConfig.streamCipher(), null);
+        StreamMeta created = newStream(streamKey, config.resolve(basinConfig.defaultStreamConfig()), basinConfig.streamCipher(), null);
         return Step.write(txn.ifAbsent(streamKey), streamKey, created.toByteString(),
             new Provisioned<>(ProvisionResult.CREATED, streamInfo(stream, created)));
       }
@@ -697,9 +704,13 @@ public final class Catalog {
     return random.nextLong(1, Long.MAX_VALUE);
   }
 
-  private StreamMeta newStream(ResolvedStreamConfig config, StreamCipher cipher, CreationKey creationKey) {
+  private StreamMeta newStream(ByteString streamKey, ResolvedStreamConfig config, StreamCipher cipher, CreationKey creationKey) {
+    long id = newId();
+    if (bug == io.s2j.channel.PlantedBug.RECREATE_SEES_OLD_INCARNATION) {
+      id = Math.max(1, com.dynatrace.hash4j.hashing.Hashing.xxh3_64().hashBytesToLong(streamKey.toByteArray()) & Long.MAX_VALUE);
+    }
     StreamMeta.Builder meta = StreamMeta.newBuilder()
-        .setStreamId(newId())
+        .setStreamId(id)
         .setConfig(ConfigProtos.toProto(config))
         .setCreatedAtMs(nowMs());
     if (cipher != null) {

@@ -335,15 +335,80 @@ public final class DataPlane {
   }
 
   private Promise<Outcome<StreamPosition>> tailOf(OpenedStream stream, Streamlet sl) {
+    return tailAndTrimOf(stream, sl).map(o -> o.map(TailAndTrim::tail));
+  }
+
+  /** The durable tail and, at the same instant, the durable trim point of a streamlet. */
+  record TailAndTrim(StreamPosition tail, long trimPoint) {}
+
+  private Promise<Outcome<TailAndTrim>> tailAndTrimOf(OpenedStream stream, Streamlet sl) {
     TailRequest request = TailRequest.newBuilder().setStreamlet(ref(sl, stream)).build();
     return callChannel(sl.channelId(), ChannelRpc.TAIL, request, r -> r.hasError() && unavailable(r.getError()))
         .handle((resp, failure) -> {
           if (failure != null) {
             return failedFrom(failure);
           }
-          return resp.hasTail() ? Outcome.ok(ChannelRpc.fromProto(resp.getTail())) : failedFrom(resp.getError());
+          return resp.hasTail() ? Outcome.ok(new TailAndTrim(ChannelRpc.fromProto(resp.getTail()), resp.getTrimPoint()))
+              : failedFrom(resp.getError());
         });
   }
+
+  // ---------------------------------------------------------------- trim points
+
+  /**
+   * A stream's retention trim point (bgtask's {@code TrimMeta}), cached like stream lookups: age
+   * retention is eventual (S2 promises only that expired records vanish "a short time after"), and
+   * a read that finds a segment collected meanwhile asks again with {@code fresh}.
+   */
+  private Promise<Long> retentionTrim(long streamId, boolean fresh) {
+    if (bug == io.s2j.channel.PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD) {
+      return Promise.completed(env.scheduler(), 0L);
+    }
+    long now = env.clock().nowNanos();
+    CachedTrim cached = retentionTrims.get(streamId);
+    long ttl = Math.max(catalog.streamCacheTtlNanos(), 1);
+    if (!fresh && cached != null && now - cached.fetchedAtNanos() < ttl) {
+      return Promise.completed(env.scheduler(), cached.trimPoint());
+    }
+    return env.metadataStore().get(MetaKey.trim(streamId)).handle((kv, failure) -> {
+      if (failure != null) {
+        return cached == null ? 0L : cached.trimPoint();
+      }
+      long trim = 0;
+      if (kv.isPresent()) {
+        try {
+          trim = io.s2j.metadata.proto.TrimMeta.parseFrom(kv.get().value()).getTrimPoint();
+        } catch (InvalidProtocolBufferException e) {
+          throw new Invariants.InvariantViolation("corrupt trim metadata: " + e.getMessage());
+        }
+      }
+      if (retentionTrims.size() >= STREAM_CACHE_ENTRIES_MAX && !retentionTrims.containsKey(streamId)) {
+        retentionTrims.pollFirstEntry();
+      }
+      long known = cached == null ? 0 : cached.trimPoint();
+      retentionTrims.put(streamId, new CachedTrim(Math.max(known, trim), now));
+      return Math.max(known, trim);
+    });
+  }
+
+  private record CachedTrim(long trimPoint, long fetchedAtNanos) {}
+
+  /** Retention trim points by stream id, kept for the stream cache's TTL. */
+  private final java.util.TreeMap<Long, CachedTrim> retentionTrims = new java.util.TreeMap<>();
+
+  /**
+   * Where a read at {@code seq} may go on after finding no segment (or a missing segment object)
+   * for it: the streamlet's trim point asked afresh of the channel, and the retention trim point
+   * afresh from metadata. Above {@code seq} means the records were trimmed and collected while the
+   * read was under way; otherwise the records are really missing (a {@code storage} error).
+   */
+  private Promise<Long> freshFloor(OpenedStream os, Streamlet sl) {
+    return tailAndTrimOf(os, sl).flatMap(t -> retentionTrim(os.streamId(), true).map(retained ->
+        t instanceof Outcome.Ok<TailAndTrim> ok ? Math.max(ok.value().trimPoint(), retained) : retained));
+  }
+
+  /** The message prefix of a segment (or its metadata) not found: the read checks the trim point before calling it lost. */
+  private static final String SEGMENT_MISSING = "missing from segments: ";
 
   // ---------------------------------------------------------------- reads
 
@@ -382,10 +447,11 @@ public final class DataPlane {
   }
 
   private Promise<Outcome<ReadResult>> readFrom(OpenedStream os, Streamlet sl, ReadFrom from, boolean clamp, ReadEnd end) {
-    return tailOf(os, sl).flatMap(tailOutcome -> switch (tailOutcome) {
-      case Outcome.Failed<StreamPosition> f -> Promise.completed(env.scheduler(), pass(f));
-      case Outcome.Ok<StreamPosition> t -> {
-        StreamPosition tail = t.value();
+    return tailAndTrimOf(os, sl).flatMap(tailOutcome -> switch (tailOutcome) {
+      case Outcome.Failed<TailAndTrim> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<TailAndTrim> t -> {
+        StreamPosition tail = t.value().tail();
+        long trimPoint = bug == io.s2j.channel.PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD ? 0 : t.value().trimPoint();
         Promise<OptionalLong> found = from instanceof ReadFrom.Timestamp ts && Long.compareUnsigned(ts.timestampMs(), tail.timestamp()) <= 0
             ? firstAtOrAfter(os, sl, ts.timestampMs(), tail.seqNum())
             : Promise.completed(env.scheduler(), OptionalLong.empty());
@@ -394,15 +460,19 @@ public final class DataPlane {
           if (start instanceof StartResolution.Unsatisfiable u) {
             return Promise.completed(env.scheduler(), Outcome.ok(new ReadResult.Unsatisfiable(u.tail())));
           }
-          long startSeq = ((StartResolution.Start) start).seqNum();
-          return catchUp(os, sl, startSeq, tail.seqNum(), ReadBudget.of(end), new ArrayList<>()).flatMap(caught -> switch (caught) {
-            case Outcome.Failed<CatchUp> f -> Promise.completed(env.scheduler(), pass(f));
-            case Outcome.Ok<CatchUp> c -> {
-              if (!c.value().records().isEmpty() || c.value().ended() || !end.mayFollow() || end.waitSecs() == null || end.waitSecs() == 0) {
-                yield Promise.completed(env.scheduler(), Outcome.ok(new ReadResult.Batch(c.value().records(), null)));
+          // A start below the trim point starts at the first record that still exists (S2-API §8.2).
+          long resolved = ((StartResolution.Start) start).seqNum();
+          return retentionTrim(os.streamId(), false).flatMap(retained -> {
+            long startSeq = Math.max(resolved, Math.min(Math.max(trimPoint, retained), tail.seqNum()));
+            return catchUp(os, sl, startSeq, tail.seqNum(), ReadBudget.of(end), new ArrayList<>()).flatMap(caught -> switch (caught) {
+              case Outcome.Failed<CatchUp> f -> Promise.completed(env.scheduler(), pass(f));
+              case Outcome.Ok<CatchUp> c -> {
+                if (!c.value().records().isEmpty() || c.value().ended() || !end.mayFollow() || end.waitSecs() == null || end.waitSecs() == 0) {
+                  yield Promise.completed(env.scheduler(), Outcome.ok(new ReadResult.Batch(c.value().records(), null)));
+                }
+                yield longPoll(os, sl, c.value().nextSeqNum(), c.value().budget(), end.waitSecs() * 1000);
               }
-              yield longPoll(os, sl, c.value().nextSeqNum(), c.value().budget(), end.waitSecs() * 1000);
-            }
+            });
           });
         });
       }
@@ -436,12 +506,31 @@ public final class DataPlane {
             if (bug == io.s2j.channel.PlantedBug.READ_SKIPS_AT_SEGMENT_BOUNDARY && afterSegment && held.size() > 1) {
               held = held.subList(1, held.size());
             }
+            if (held.get(0).seqNum() >= tailSeq) {
+              // The trim point passed the catch-up target meanwhile (the channel served from it):
+              // nothing below the target exists any more, so the catch-up is over there.
+              return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, held.get(0).seqNum(), budget, false)));
+            }
             return continueWith(os, sl, held, tailSeq, budget, out, false);
           }
           if (seq < got.getFirstHeldSeqNum()) {
-            return segmentRecords(sl, seq).flatMap(fromSegment -> switch (fromSegment) {
-              case Outcome.Failed<List<SequencedRecord>> f -> Promise.completed(env.scheduler(), pass(f));
-              case Outcome.Ok<List<SequencedRecord>> records -> continueWith(os, sl, records.value(), tailSeq, budget, out, true);
+            long channelTrim = bug == io.s2j.channel.PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD ? 0 : got.getTrimPoint();
+            return retentionTrim(os.streamId(), false).flatMap(retained -> {
+              long floor = Math.max(channelTrim, retained);
+              if (seq < floor) {
+                // Trimmed (explicitly or by retention): go on from the first record that still exists.
+                return catchUp(os, sl, floor, tailSeq, budget, out, afterSegment);
+              }
+              return segmentRecords(sl, seq).flatMap(fromSegment -> switch (fromSegment) {
+                case Outcome.Failed<List<SequencedRecord>> f when f.error().message().startsWith(SEGMENT_MISSING) ->
+                    // Collected after this read planned it? Only if the trim point has passed seq since.
+                    freshFloor(os, sl).flatMap(fresh -> fresh > seq
+                        ? catchUp(os, sl, fresh, tailSeq, budget, out, afterSegment)
+                        : Promise.completed(env.scheduler(), DataPlane.<CatchUp>failed(ErrorCode.STORAGE,
+                            f.error().message() + " (trim point " + fresh + ")", false)));
+                case Outcome.Failed<List<SequencedRecord>> f -> Promise.completed(env.scheduler(), pass(f));
+                case Outcome.Ok<List<SequencedRecord>> records -> continueWith(os, sl, records.value(), tailSeq, budget, out, true);
+              });
             });
           }
           return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, seq, budget, false)));
@@ -524,12 +613,14 @@ public final class DataPlane {
         .flatMap(page -> {
           if (page.entries().isEmpty()) {
             return Promise.completed(env.scheduler(), failed(ErrorCode.STORAGE,
-                "no segment holds record " + seq + " of streamlet " + sl.streamletId(), false));
+                SEGMENT_MISSING + "no segment holds record " + seq + " of streamlet " + sl.streamletId(), false));
           }
           SegmentMeta meta = parseSegmentMeta(page.entries().get(0));
           if (meta.getFirstSeqNum() > seq) {
-            // Below the first segment: trimmed or expired records; the read starts at what exists.
-            return segmentRecords(sl, meta.getFirstSeqNum());
+            // The first segment from seq starts after it: the records in between were collected,
+            // which only a trim point above seq explains (the caller checks).
+            return Promise.completed(env.scheduler(), failed(ErrorCode.STORAGE, SEGMENT_MISSING + "records " + seq + ".."
+                + meta.getFirstSeqNum() + " of streamlet " + sl.streamletId() + " are in no segment", false));
           }
           return blockRecords(meta, seq);
         }, this::failedFromPromise);
@@ -554,7 +645,7 @@ public final class DataPlane {
           case GetResult.Found f when f.objectBytes() != meta.getObjectBytes() -> DataPlane.<List<SequencedRecord>>failed(
               ErrorCode.STORAGE, wrongSize(key, f, meta.getObjectBytes()), false);
           case GetResult.Found f -> Outcome.ok(Segment.fromSeqNum(Segment.readBlock(f.data(), row), seq));
-          default -> DataPlane.<List<SequencedRecord>>failed(ErrorCode.STORAGE, "segment " + key + " is missing", false);
+          default -> DataPlane.<List<SequencedRecord>>failed(ErrorCode.STORAGE, SEGMENT_MISSING + "segment " + key + " is missing", false);
         });
       }
     }, this::failedFromPromise);
@@ -568,7 +659,7 @@ public final class DataPlane {
     ByteRange footerRange = ByteRange.of(objectBytes - Segment.FOOTER_BYTES, Segment.FOOTER_BYTES);
     return objects.get(key, footerRange, objectBytes).flatMap(tail -> {
       if (!(tail instanceof GetResult.Found f)) {
-        return Promise.completed(env.scheduler(), DataPlane.<List<Segment.BlockRow>>failed(ErrorCode.STORAGE, "segment " + key + " is missing", false));
+        return Promise.completed(env.scheduler(), DataPlane.<List<Segment.BlockRow>>failed(ErrorCode.STORAGE, SEGMENT_MISSING + "segment " + key + " is missing", false));
       }
       if (f.objectBytes() != objectBytes) {
         return Promise.completed(env.scheduler(), DataPlane.<List<Segment.BlockRow>>failed(ErrorCode.STORAGE, wrongSize(key, f, objectBytes), false));
@@ -576,7 +667,7 @@ public final class DataPlane {
       io.s2j.format.Footer footer = Segment.readFooter(f.data());
       return objects.get(key, footer.indexRange(), objectBytes).map(got -> {
         if (!(got instanceof GetResult.Found idx)) {
-          return DataPlane.<List<Segment.BlockRow>>failed(ErrorCode.STORAGE, "segment " + key + " is missing", false);
+          return DataPlane.<List<Segment.BlockRow>>failed(ErrorCode.STORAGE, SEGMENT_MISSING + "segment " + key + " is missing", false);
         }
         if (idx.objectBytes() != objectBytes) {
           return DataPlane.<List<Segment.BlockRow>>failed(ErrorCode.STORAGE, wrongSize(key, idx, objectBytes), false);
@@ -624,12 +715,15 @@ public final class DataPlane {
         SegmentMeta meta = parseSegmentMeta(kv);
         reached = meta.getFirstSeqNum() + meta.getRecordCount();
         if (Long.compareUnsigned(meta.getLastTimestamp(), ts) >= 0) {
-          return objects.get(ObjectKey.of(meta.getObjectKey()), ByteRange.of(0, meta.getObjectBytes()), meta.getObjectBytes()).map(got -> {
+          ByteString after = kv.key().concat(ByteString.copyFrom(new byte[] {0}));
+          long reachedHere = reached;
+          return objects.get(ObjectKey.of(meta.getObjectKey()), ByteRange.of(0, meta.getObjectBytes()), meta.getObjectBytes()).flatMap(got -> {
             if (got instanceof GetResult.Found f && f.objectBytes() == meta.getObjectBytes()) {
               List<SequencedRecord> records = Segment.fromTimestamp(Segment.parse(f.data()).records(), ts);
-              return records.isEmpty() ? OptionalLong.empty() : OptionalLong.of(records.get(0).seqNum());
+              return Promise.completed(env.scheduler(), records.isEmpty() ? OptionalLong.empty() : OptionalLong.of(records.get(0).seqNum()));
             }
-            return OptionalLong.empty();
+            // Collected meanwhile (trimmed): its records no longer exist; search on after it.
+            return scanSegmentsForTimestamp(os, sl, ts, tailSeq, after, reachedHere);
           });
         }
       }
@@ -777,7 +871,7 @@ public final class DataPlane {
     }
 
     private void resolve(ReadFrom from, boolean clamp) {
-      tailOf(stream, streamlet).onComplete((tailOutcome, failure) -> {
+      tailAndTrimOf(stream, streamlet).onComplete((tailOutcome, failure) -> {
         if (done) {
           return;
         }
@@ -785,7 +879,8 @@ public final class DataPlane {
           fail(failure != null ? asFailed(DataPlane.<Object>failedFrom(failure)) : asFailed(tailOutcome));
           return;
         }
-        StreamPosition tail = tailOutcome.orThrow();
+        StreamPosition tail = tailOutcome.orThrow().tail();
+        long trimPoint = bug == io.s2j.channel.PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD ? 0 : tailOutcome.orThrow().trimPoint();
         lastTail = tail;
         Promise<OptionalLong> found = from instanceof ReadFrom.Timestamp ts && Long.compareUnsigned(ts.timestampMs(), tail.timestamp()) <= 0
             ? firstAtOrAfter(stream, streamlet, ts.timestampMs(), tail.seqNum())
@@ -796,8 +891,15 @@ public final class DataPlane {
             finish(new ReadSession.Unsatisfiable(u.tail()));
             return;
           }
-          seq = ((StartResolution.Start) start).seqNum();
-          catchUpTo(tail.seqNum(), this::follow);
+          long resolved = ((StartResolution.Start) start).seqNum();
+          retentionTrim(stream.streamId(), false).onComplete((retained, trimFailure) -> {
+            if (done) {
+              return;
+            }
+            long floor = Math.max(trimPoint, retained == null ? 0 : retained);
+            seq = Math.max(resolved, Math.min(floor, tail.seqNum()));
+            catchUpTo(tail.seqNum(), this::follow);
+          });
         });
       });
     }

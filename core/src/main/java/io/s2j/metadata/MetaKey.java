@@ -124,6 +124,11 @@ public final class MetaKey {
     return prefix(Type.CHANNEL).concat(utf8(channelId));
   }
 
+  /** Every key of one type (e.g. all streams of all basins, all trim points, all channels). */
+  public static ByteString typePrefix(Type type) {
+    return prefix(type);
+  }
+
   public static ByteString trim(long streamId) {
     return prefix(Type.TRIM).concat(u64(streamId));
   }

@@ -139,7 +139,8 @@ final class FormatArbitraries {
             List<SequencedRecord> records = sequence(d.drafts(), tail[0], tail[1], Limits.BATCH_RECORDS_MAX, Limits.BATCH_METERED_BYTES_MAX);
             long next = tail[0] + records.size();
             Long trim = d.withTrim() ? Math.floorMod(d.trimPick(), next + 1) : null;
-            entries.add(new Chunk.Entry(id, records, d.withToken() ? d.token() : null, trim));
+            boolean terminal = d.withTrim() && (d.trimPick() & 4) != 0; // the terminal-trim flag round-trips too
+            entries.add(new Chunk.Entry(id, records, d.withToken() ? d.token() : null, trim, terminal));
             tail[0] = next;
             tail[1] = records.get(records.size() - 1).timestamp();
           }

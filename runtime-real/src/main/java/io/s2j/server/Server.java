@@ -159,6 +159,10 @@ public final class Server implements AutoCloseable {
         data.useNonces(nonces::nextBytes);
         return new Frontend(fe, catalog, data);
       });
+      // Background work (retention, delete-on-empty, deletion, garbage collection) on its own node.
+      Env bg = runtime.env(NodeId.of("bg-1"));
+      onExecutor(bg, () -> new io.s2j.bgtask.BgTask(bg, new Catalog(bg, cacheNanos), directory,
+          io.s2j.bgtask.BgTask.Knobs.standard(cacheNanos)));
     } catch (RuntimeException e) {
       runtime.close();
       throw e;

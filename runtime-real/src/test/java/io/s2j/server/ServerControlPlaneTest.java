@@ -328,6 +328,26 @@ class ServerControlPlaneTest extends ServerFixture {
   }
 
   @Test
+  void section12_2_bgtaskFinalisesADeletedStreamAndItsNameCanBeUsedAgain() throws InterruptedException {
+    String b = basin(null);
+    stream(b, "s", null);
+    appendBodies(b, "s", "one", "two");
+    assertEquals(202, call("DELETE", "/v1/streams/s", null, "s2-basin", b).status());
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (get("/v1/streams/s", "s2-basin", b).status() != 404) {
+      assertTrue(System.nanoTime() < deadline, "the deleted stream was not finalised within 60 s");
+      Thread.sleep(200);
+    }
+    assertEquals(0, get("/v1/streams", "s2-basin", b).json().path("streams").size());
+    stream(b, "s", null);
+    assertEquals(0, tail(b, "s").json().path("tail").path("seq_num").asInt());
+    appendBodies(b, "s", "fresh");
+    JsonNode records = read(b, "s", "seq_num=0").json().path("records");
+    assertEquals(1, records.size());
+    assertEquals("fresh", records.get(0).path("body").asText());
+  }
+
+  @Test
   void streamRoutesNeedTheBasinHeader() {
     Resp r = get("/v1/streams").assertError(400, "bad_header");
     assertTrue(r.json().path("message").asText().contains("s2-basin"));

@@ -29,6 +29,10 @@ final class SimCell {
   /** Cachey nodes {@code cachey-1..}, all in zone {@code z1} with the frontend (empty unless asked for). */
   final List<io.s2j.cachey.Cachey> caches = new java.util.ArrayList<>();
 
+  private final ChannelDirectory directory;
+  /** The bgtask node's task, once {@link #startBgTask} ran (replaced on restart). */
+  io.s2j.bgtask.BgTask bgTask;
+
   SimCell(ChannelKnobs knobs) {
     this(knobs, 0, null);
   }
@@ -39,7 +43,7 @@ final class SimCell {
     world.bucket().setLatency(LatencyModel.S3_EXPRESS);
     world.metadata().setLatency(LatencyModel.FAST);
     world.addProcess("ch-1-a", env -> new Channel(env, "ch-1", knobs)).start();
-    ChannelDirectory directory = new ChannelDirectory(Map.of("ch-1", List.of(NodeId.of("ch-1-a"))));
+    directory = new ChannelDirectory(Map.of("ch-1", List.of(NodeId.of("ch-1-a"))));
     List<io.s2j.cachey.CacheyNode> ring = new java.util.ArrayList<>();
     for (int i = 1; i <= cacheyNodes; i++) {
       world.addProcess("cachey-" + i, env -> caches.add(new io.s2j.cachey.Cachey(env, cacheyKnobs))).start();
@@ -57,6 +61,15 @@ final class SimCell {
 
   SimCell() {
     this(ChannelKnobs.SMALL);
+  }
+
+  /**
+   * Adds a bgtask node ({@code bg-1}, its own catalog with the frontend's stream cache TTL) that
+   * runs a round every {@code tickNanos} and frees a deleted stream's name one TTL after it saw it.
+   */
+  void startBgTask(long tickNanos) {
+    world.addProcess("bg-1", env -> bgTask = new io.s2j.bgtask.BgTask(env, new Catalog(env, Simulator.SECOND), directory,
+        new io.s2j.bgtask.BgTask.Knobs(tickNanos, Simulator.SECOND))).start();
   }
 
   Frontend frontend() {

@@ -41,7 +41,10 @@ class PlantedBugsTest {
       Map.entry("skip-fencing-check", "cell"),
       Map.entry("session-unordered", "cell"),
       Map.entry("read-skips-at-segment-boundary", "cell"),
-      Map.entry("cachey-wrong-page", "cell")));
+      Map.entry("cachey-wrong-page", "cell"),
+      Map.entry("trim-exposes-trimmed-record", "cell"),
+      Map.entry("gc-deletes-referenced-segment", "cell"),
+      Map.entry("recreate-sees-old-incarnation", "cell")));
 
   @Test
   void everyPlantedBugHasAScenarioThatSweepsIt() {

@@ -10,7 +10,12 @@ import io.s2j.cachey.CacheyRing;
 import io.s2j.channel.Channel;
 import io.s2j.channel.PlantedBug;
 import io.s2j.channel.ChannelKnobs;
+import io.s2j.bgtask.BgTask;
 import io.s2j.frontend.Catalog;
+import io.s2j.metadata.proto.SegmentHeadMeta;
+import io.s2j.metadata.proto.SegmentMeta;
+import io.s2j.metadata.proto.TrimMeta;
+import io.s2j.runtime.objectstore.ObjectKey;
 import io.s2j.frontend.ChannelDirectory;
 import io.s2j.frontend.DataPlane;
 import io.s2j.metadata.MetaKey;
@@ -144,20 +149,34 @@ public final class CellScenario implements Scenario {
     List<Cachey> caches = new ArrayList<>(); // every incarnation, for counters
     List<CacheyClient> cacheyClients = new ArrayList<>();
     List<String> frontendZones = new ArrayList<>();
+    LifecycleLedger ledger = new LifecycleLedger();
+    List<String> lifecycleStreams = new ArrayList<>();
+    for (int f = 1; f <= frontendCount; f++) {
+      lifecycleStreams.add("life-" + f);
+    }
     for (int f = 1; f <= frontendCount; f++) {
       String n = "fe-" + f;
       String zone = "z" + (1 + cacheyDraw.nextInt(zoneCount));
+      String ownLifecycleStream = "life-" + f;
       frontendZones.add(n + "@" + zone);
       world.addProcess(n, env -> {
-        Catalog catalog = new Catalog(env, STREAM_CACHE_TTL_NANOS);
+        Catalog catalog = new Catalog(env, STREAM_CACHE_TTL_NANOS, bug);
         CacheyClient objects = new CacheyClient(env, ring, zone, CACHEY_RPC_TIMEOUT_NANOS);
         cacheyClients.add(objects);
         DataPlane data = new DataPlane(env, catalog, directory, bug, objects);
         clientNames.add(new CellClient(env, catalog, data, streams, history, histories, stopIssuingAtNanos, storageErrors).name());
+        new LifecycleClient(env, catalog, data, ledger, ownLifecycleStream, lifecycleStreams, stopIssuingAtNanos, storageErrors);
       });
       crashable.add(n);
       everyone.add(n);
     }
+    // bgtask: one node (crashable like the rest); it frees a deleted stream's name two stream
+    // cache TTLs after it saw the deletion.
+    List<BgTask> bgTasks = new ArrayList<>(); // every incarnation, for counters
+    world.addProcess("bg-1", env -> bgTasks.add(new BgTask(env, new Catalog(env, STREAM_CACHE_TTL_NANOS, bug), directory,
+        new BgTask.Knobs(Simulator.SECOND, 2 * STREAM_CACHE_TTL_NANOS), bug)));
+    crashable.add("bg-1");
+    everyone.add("bg-1");
     for (CacheyNode node : cacheyNodes) {
       world.addProcess(node.node().value(), env -> caches.add(new Cachey(env, cacheyKnobs, bug)));
       crashable.add(node.node().value());
@@ -174,17 +193,20 @@ public final class CellScenario implements Scenario {
     if (sim.failure() == null) {
       check(world, streams, history, healedAtNanos, frontendCount, violations);
       histories.check(violations, unknown);
+      violations.addAll(ledger.violations());
+      auditCollection(world, violations);
       for (String e : storageErrors) {
         violations.add("storage error (nothing in the cell corrupts or loses objects): " + e);
       }
     }
     long ok = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.OK).count();
     String description = String.format(Locale.ROOT,
-        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nlinearizability: %s operations per stream %s%n%s%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nlinearizability: %s operations per stream %s%n%s%n%s%nbgtask: %s%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
         history.attempts().size(), ok, history.reads().size(), world.metadata().operations(),
         channels.stream().mapToLong(Channel::sessionRequestsHeldEarly).sum(),
         sim.failure() != null ? "not checked" : unknown.isEmpty() ? "checked" : "unknown (budget) for " + unknown,
         histories.operationCounts(), describeCachey(cacheyNodes, frontendZones, cacheyKnobs, caches, cacheyClients),
+        ledger.describe(), describeBgTasks(bgTasks),
         knobs, frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     return new Outcome(world, violations, description, dir -> histories.write(dir, CellClient.BASIN.value()));
@@ -250,7 +272,7 @@ public final class CellScenario implements Scenario {
       }
     }
     Map<String, TreeMap<Long, List<SequencedRecord>>> audited = new TreeMap<>();
-    streamletsOfChannel.forEach((channel, ids) -> audited.put(channel, WalAudit.read(world, channel, ids, violations)));
+    streamletsOfChannel.forEach((channel, ids) -> audited.put(channel, WalAudit.read(world, channel, ids, false, violations)));
     Map<String, TreeMap<Long, List<SequencedRecord>>> byKey = new LinkedHashMap<>();
     for (Map.Entry<Long, String> e : channelOfKey.entrySet()) {
       TreeMap<Long, List<SequencedRecord>> logs = byKey.computeIfAbsent(e.getValue(), c -> new TreeMap<>());
@@ -273,6 +295,80 @@ public final class CellScenario implements Scenario {
             + LIVENESS_BOUND_NANOS / Simulator.SECOND + "s after faults healed");
       }
     }
+  }
+
+  /** bgtask's counters summed over its incarnations. */
+  static String describeBgTasks(List<BgTask> tasks) {
+    long[] c = new long[9];
+    for (BgTask t : tasks) {
+      BgTask.Counters k = t.counters();
+      c[0] += k.rounds();
+      c[1] += k.retentionTrims();
+      c[2] += k.segmentsCollected();
+      c[3] += k.terminalTrims();
+      c[4] += k.streamsFinalised();
+      c[5] += k.streamsPurged();
+      c[6] += k.deletesOnEmpty();
+      c[7] += k.chunksCollected();
+      c[8] += k.failures();
+    }
+    return String.format(Locale.ROOT, "incarnations=%d rounds=%d retention_trims=%d segments_collected=%d terminal_trims=%d "
+        + "streams_finalised=%d streams_purged=%d deletes_on_empty=%d chunks_collected=%d failed_steps=%d",
+        tasks.size(), c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]);
+  }
+
+  /**
+   * Garbage collection never took what metadata still points to, checked from the bucket and the
+   * metadata at the end of the run: every segment in metadata has its object; the segments of every
+   * live streamlet tile its records without a gap from at most its trim point (the larger of the
+   * segment head's and the stream's retention trim point) up to its segment head.
+   */
+  static void auditCollection(SimWorld world, List<String> violations) {
+    TreeMap<Long, Long> streamOfStreamlet = new TreeMap<>();
+    TreeMap<Long, Long> retention = new TreeMap<>();
+    TreeMap<Long, List<SegmentMeta>> segments = new TreeMap<>();
+    TreeMap<Long, SegmentHeadMeta> heads = new TreeMap<>();
+    try {
+      for (KeyValue kv : world.metadata().entries()) {
+        switch (MetaKey.typeOf(kv.key())) {
+          case STREAMLET -> streamOfStreamlet.put(StreamletMeta.parseFrom(kv.value()).getStreamletId(), MetaKey.u64At(kv.key(), 0));
+          case TRIM -> retention.put(MetaKey.u64At(kv.key(), 0), TrimMeta.parseFrom(kv.value()).getTrimPoint());
+          case SEGMENT -> {
+            SegmentMeta seg = SegmentMeta.parseFrom(kv.value());
+            segments.computeIfAbsent(MetaKey.u64At(kv.key(), 0), k -> new ArrayList<>()).add(seg);
+            if (world.bucket().peek(ObjectKey.of(seg.getObjectKey())) == null) {
+              violations.add("gc: segment " + seg.getObjectKey() + " is in metadata but its object is gone");
+            }
+          }
+          case SEGMENT_HEAD -> heads.put(MetaKey.u64At(kv.key(), 0), SegmentHeadMeta.parseFrom(kv.value()));
+          default -> { }
+        }
+      }
+    } catch (InvalidProtocolBufferException e) {
+      violations.add("gc audit: undecodable metadata: " + e.getMessage());
+      return;
+    }
+    heads.forEach((streamlet, head) -> {
+      if (head.getDeleted() || !streamOfStreamlet.containsKey(streamlet)) {
+        return;
+      }
+      long floor = Math.max(head.getTrimPoint(), retention.getOrDefault(streamOfStreamlet.get(streamlet), 0L));
+      long next = -1;
+      for (SegmentMeta seg : segments.getOrDefault(streamlet, List.of())) {
+        if (next >= 0 && seg.getFirstSeqNum() != next) {
+          violations.add("gc: streamlet " + streamlet + " has no segment for records " + next + ".." + seg.getFirstSeqNum());
+        } else if (next < 0 && seg.getFirstSeqNum() > floor) {
+          violations.add("gc: streamlet " + streamlet + " has no segment for records " + floor + ".." + seg.getFirstSeqNum()
+              + " (at or above its trim point " + floor + ")");
+        }
+        next = seg.getFirstSeqNum() + seg.getRecordCount();
+      }
+      if (next < 0 && head.getNextSeqNum() > floor) {
+        violations.add("gc: streamlet " + streamlet + " has no segment for records " + floor + ".." + head.getNextSeqNum());
+      } else if (next >= 0 && next != head.getNextSeqNum()) {
+        violations.add("gc: streamlet " + streamlet + "'s segments end at " + next + " but its head is at " + head.getNextSeqNum());
+      }
+    });
   }
 
   private static StreamletMeta streamletOf(SimWorld world, StreamName stream, List<String> violations) {

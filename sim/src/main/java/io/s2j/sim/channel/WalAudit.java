@@ -31,6 +31,16 @@ public final class WalAudit {
 
   public static TreeMap<Long, List<SequencedRecord>> read(
       SimWorld world, String channelId, Collection<Long> streamletIds, List<String> violations) {
+    return read(world, channelId, streamletIds, true, violations);
+  }
+
+  /**
+   * As {@link #read(SimWorld, String, Collection, List)}; with {@code alsoUnlisted} false only the
+   * listed streamlets are audited (the cell's lifecycle streams are trimmed, collected and purged,
+   * so their segments need not tile from 0: the lifecycle ledger and the GC audit check them).
+   */
+  public static TreeMap<Long, List<SequencedRecord>> read(
+      SimWorld world, String channelId, Collection<Long> streamletIds, boolean alsoUnlisted, List<String> violations) {
     long first = 0;
     var meta = world.metadata().peek(MetaKey.channel(channelId));
     if (meta.isPresent()) {
@@ -79,7 +89,9 @@ public final class WalAudit {
       seq++;
     }
     TreeSet<Long> ids = new TreeSet<>(streamletIds);
-    ids.addAll(wal.keySet());
+    if (alsoUnlisted) {
+      ids.addAll(wal.keySet());
+    }
     TreeMap<Long, List<SequencedRecord>> logs = new TreeMap<>();
     for (long id : ids) {
       List<SequencedRecord> log = segments(world, id, violations);
