@@ -33,6 +33,11 @@ public final class ChannelRpc {
   public static final RpcMethod<TailRequest, TailResponse> TAIL =
       RpcMethod.of("channel.Tail", TailRequest.parser(), TailResponse.parser());
 
+  public static final RpcMethod<io.s2j.channel.proto.MigrateRequest, io.s2j.channel.proto.MigrateResponse> MIGRATE =
+      RpcMethod.of("channel.Migrate", io.s2j.channel.proto.MigrateRequest.parser(), io.s2j.channel.proto.MigrateResponse.parser());
+  public static final RpcMethod<io.s2j.channel.proto.StatusRequest, io.s2j.channel.proto.StatusResponse> STATUS =
+      RpcMethod.of("channel.Status", io.s2j.channel.proto.StatusRequest.parser(), io.s2j.channel.proto.StatusResponse.parser());
+
   public static PositionProto toProto(StreamPosition p) {
     return PositionProto.newBuilder().setSeqNum(p.seqNum()).setTimestamp(p.timestamp()).build();
   }

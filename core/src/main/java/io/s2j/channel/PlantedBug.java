@@ -21,7 +21,10 @@ public enum PlantedBug {
   SKIP_FENCING_CHECK("The fencing token of an append is not checked."),
   SESSION_UNORDERED("Append-session requests are applied in arrival order, not session order."),
   READ_SKIPS_AT_SEGMENT_BOUNDARY("Frontend: a read continuing from segments into the channel skips the first record it holds."),
-  CACHEY_WRONG_PAGE("Cachey keys its pages by page index only, so it serves a page of another object (of the same page length).");
+  CACHEY_WRONG_PAGE("Cachey keys its pages by page index only, so it serves a page of another object (of the same page length)."),
+  MIGRATION_LOSES_INFLIGHT_APPEND("Migration seals a streamlet at its durable tail without waiting for the batches in flight."),
+  MIGRATION_READ_GAP("Frontend: a read moving on to the next streamlet of a chain starts one record past its start."),
+  TWO_COPS_ACT("A cop acts without holding the cop epoch: no lease check, and its writes are not conditioned on the epoch.");
 
   private final String description;
 

@@ -37,7 +37,8 @@ public final class MetaKey {
     CHANNEL(0x05),
     TRIM(0x06),
     SEGMENT_HEAD(0x07),
-    ACCESS_TOKEN(0x08);
+    ACCESS_TOKEN(0x08),
+    COP(0x09);
 
     public final int id;
 
@@ -122,6 +123,16 @@ public final class MetaKey {
       throw new IllegalArgumentException("empty channel id");
     }
     return prefix(Type.CHANNEL).concat(utf8(channelId));
+  }
+
+  /** The cop's epoch and lease (one key: there is one acting cop per cell). */
+  public static ByteString cop() {
+    return prefix(Type.COP);
+  }
+
+  /** Every streamlet link of every stream (the cop scans it to know the assignment). */
+  public static ByteString allStreamletsPrefix() {
+    return prefix(Type.STREAMLET);
   }
 
   public static ByteString trim(long streamId) {
