@@ -1531,7 +1531,11 @@ public final class Channel {
             .setStartSeqNum(m.end.seqNum()).setStartTimestamp(m.end.timestamp())
             .setStartFencingToken(m.token).setStartTrimPoint(m.trim)
             .setCopEpoch(copEpochOf(m.request.getCopValue())).build();
-        Txn txn = Txn.builder().ifValue(MetaKey.cop(), m.request.getCopValue())
+        Txn.Builder guarded = Txn.builder();
+        if (!m.request.getCopValue().isEmpty()) {
+          guarded.ifValue(MetaKey.cop(), m.request.getCopValue()); // only a cop holding no epoch sends none (a planted bug)
+        }
+        Txn txn = guarded
             .ifRevision(m.linkKey(), link.get().modRevision())
             .ifRevision(channelKey, channel.get().modRevision())
             .ifAbsent(m.nextKey())

@@ -125,9 +125,14 @@ public final class MetaKey {
     return prefix(Type.CHANNEL).concat(utf8(channelId));
   }
 
-  /** The cop's epoch and lease (one key: there is one acting cop per cell). */
+  /** The cop's epoch (changed only by a take-over; every cop write is conditioned on it). */
   public static ByteString cop() {
-    return prefix(Type.COP);
+    return prefix(Type.COP).concat(ByteString.copyFrom(new byte[] {0}));
+  }
+
+  /** The acting cop's lease (renewed periodically; a standby takes over when it stops moving). */
+  public static ByteString copLease() {
+    return prefix(Type.COP).concat(ByteString.copyFrom(new byte[] {1}));
   }
 
   /** Every streamlet link of every stream (the cop scans it to know the assignment). */
