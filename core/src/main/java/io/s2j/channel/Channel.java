@@ -541,8 +541,10 @@ public final class Channel {
     long id = ref.getStreamletId();
     Streamlet known = streamlets.get(id);
     if (known != null && (known.linkChecked || ref.getStreamId() == 0)) {
-      known.config = ConfigProtos.resolvedFromProto(ref.getConfig());
-      known.cipher = ref.getCipher() == StreamCipherProto.STREAM_CIPHER_UNSPECIFIED ? null : ConfigProtos.fromProto(ref.getCipher());
+      if (ref.hasConfig()) { // the cop's migration requests carry none: they append nothing
+        known.config = ConfigProtos.resolvedFromProto(ref.getConfig());
+        known.cipher = ref.getCipher() == StreamCipherProto.STREAM_CIPHER_UNSPECIFIED ? null : ConfigProtos.fromProto(ref.getCipher());
+      }
       then.accept(known);
       return;
     }

@@ -41,7 +41,10 @@ class PlantedBugsTest {
       Map.entry("skip-fencing-check", "cell"),
       Map.entry("session-unordered", "cell"),
       Map.entry("read-skips-at-segment-boundary", "cell"),
-      Map.entry("cachey-wrong-page", "cell")));
+      Map.entry("cachey-wrong-page", "cell"),
+      Map.entry("migration-loses-inflight-append", "cell"),
+      Map.entry("migration-read-gap", "cell"),
+      Map.entry("two-cops-act", "cell")));
 
   @Test
   void everyPlantedBugHasAScenarioThatSweepsIt() {
