@@ -21,8 +21,9 @@ public record CopKnobs(long leaseMs, long renewMs, long probeIntervalMs, long ch
   /** Drawn per seed for the simulator; migrations are frequent so that every run hands streams over. */
   public static CopKnobs randomized(RandomSource random) {
     long lease = random.nextLong(1_000, 6_000);
-    return new CopKnobs(lease, Math.max(100, lease / (2 + random.nextInt(3))), random.nextLong(200, 2_000),
-        random.nextLong(1_000, 6_000), random.nextLong(300, 4_000), 1 + random.nextInt(3), random.nextDouble() * 0.9).conclude();
+    long probe = random.nextLong(200, 2_000);
+    return new CopKnobs(lease, Math.max(100, lease / (2 + random.nextInt(3))), probe,
+        probe * (2 + random.nextInt(3)), random.nextLong(300, 4_000), 1 + random.nextInt(3), random.nextDouble() * 0.9).conclude();
   }
 
   /** Checks the relationships between the knobs; returns this. */

@@ -254,6 +254,11 @@ public final class DataPlane {
     return chain.get(chain.size() - 1);
   }
 
+  /** {@code os} with the link its activation just created, if its lookup found it dormant. */
+  private static OpenedStream withLink(OpenedStream os, Streamlet first) {
+    return os.streamlets().isEmpty() ? new OpenedStream(os.streamId(), os.config(), os.cipher(), List.of(first), os.created()) : os;
+  }
+
   /** The link of the chain that holds {@code seq} (the last one starting at or before it). */
   private static Streamlet linkFor(OpenedStream os, long seq) {
     List<Streamlet> chain = os.streamlets();
@@ -437,7 +442,7 @@ public final class DataPlane {
           case Outcome.Failed<Streamlet> f -> Promise.completed(env.scheduler(), pass(f));
           case Outcome.Ok<Streamlet> sl -> sl.value() == null
               ? Promise.completed(env.scheduler(), Outcome.ok(new ReadResult.Batch(List.of(), null)))
-              : readFrom(os, sl.value(), from, clamp, end);
+              : readFrom(withLink(os, sl.value()), sl.value(), from, clamp, end);
         });
       }
     });
@@ -837,6 +842,7 @@ public final class DataPlane {
               return;
             }
             streamlet = ok.value();
+            stream = withLink(stream, streamlet);
             resolve(from, clamp);
           }
         }
