@@ -195,6 +195,14 @@ public final class Cop {
       }
       long now = env.clock().nowNanos();
       long revision = lease.map(KeyValue::modRevision).orElse(-1L);
+      if (seenLeaseRevision == Long.MIN_VALUE && lease.isPresent()
+          && parse(lease.get().value()).getNode().equals(env.node().value())) {
+        // The lease is this node's own, from before it restarted: no need to wait it out (the
+        // epoch, not the lease, fences whatever an earlier incarnation might still send).
+        seenLeaseRevision = revision;
+        takeOver(lease);
+        return;
+      }
       if (revision != seenLeaseRevision) {
         boolean firstLook = seenLeaseRevision == Long.MIN_VALUE;
         seenLeaseRevision = revision;

@@ -133,11 +133,17 @@ public final class Server implements AutoCloseable {
       }
       awaitServing(channels);
       ChannelDirectory directory = new ChannelDirectory(hosts);
+      // The cop: activates dormant streams by power of two choices on load and rebalances by
+      // migration (docs/design.md, "The cop"); alone in this binary, so it acts at once.
+      NodeId copNode = NodeId.of("cop-1");
+      Env copEnv = runtime.env(copNode);
+      onExecutor(copEnv, () -> new io.s2j.cop.Cop(copEnv, io.s2j.cop.CopKnobs.DEFAULTS, directory));
       Env fe = runtime.env(NodeId.of("fe-1"));
       long cacheNanos = TimeUnit.MILLISECONDS.toNanos(config.streamCacheMs());
       frontend = onExecutor(fe, () -> {
         Catalog catalog = new Catalog(fe, cacheNanos);
-        return new Frontend(fe, catalog, new DataPlane(fe, catalog, directory));
+        return new Frontend(fe, catalog, new DataPlane(fe, catalog, directory)
+            .withActivator(new io.s2j.cop.CopClient(fe, List.of(copNode))));
       });
     } catch (RuntimeException e) {
       runtime.close();
