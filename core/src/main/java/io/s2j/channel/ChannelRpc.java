@@ -38,6 +38,9 @@ public final class ChannelRpc {
   public static final RpcMethod<io.s2j.channel.proto.StatusRequest, io.s2j.channel.proto.StatusResponse> STATUS =
       RpcMethod.of("channel.Status", io.s2j.channel.proto.StatusRequest.parser(), io.s2j.channel.proto.StatusResponse.parser());
 
+  public static final RpcMethod<io.s2j.channel.proto.HostRequest, io.s2j.channel.proto.HostResponse> HOST =
+      RpcMethod.of("channel.Host", io.s2j.channel.proto.HostRequest.parser(), io.s2j.channel.proto.HostResponse.parser());
+
   public static PositionProto toProto(StreamPosition p) {
     return PositionProto.newBuilder().setSeqNum(p.seqNum()).setTimestamp(p.timestamp()).build();
   }

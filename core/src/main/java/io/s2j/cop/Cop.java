@@ -87,6 +87,13 @@ public final class Cop {
    */
   private final TreeMap<Long, StreamletMeta> decided = new TreeMap<>();
   private boolean migrating;
+  private final List<NodeId> spares;
+  private final long startedNanos;
+  /** Spares this cop has seen running a channel (or asked to): spare → channel. */
+  private final TreeMap<String, String> spareRuns = new TreeMap<>();
+  private long replacements;
+  /** The channel each spare was last seen to have started (for counting replacements once). */
+  private final TreeMap<String, String> replacedOn = new TreeMap<>();
 
   private long takeovers;
   private long activations;
@@ -95,11 +102,17 @@ public final class Cop {
   private long migrationsAbandoned;
 
   public Cop(Env env, CopKnobs knobs, ChannelDirectory directory) {
-    this(env, knobs, directory, PlantedBug.NONE);
+    this(env, knobs, directory, List.of(), PlantedBug.NONE);
   }
 
-  /** A cop with a planted bug: for the simulator's planted-bug runs only. */
-  public Cop(Env env, CopKnobs knobs, ChannelDirectory directory, PlantedBug bug) {
+  /**
+   * A cop that replaces dead channels on {@code spares} (idle {@link io.s2j.channel.ChannelHost}s,
+   * which the directory must also list as hosts of every channel); with a planted bug for the
+   * simulator's planted-bug runs only.
+   */
+  public Cop(Env env, CopKnobs knobs, ChannelDirectory directory, List<NodeId> spares, PlantedBug bug) {
+    this.spares = List.copyOf(spares);
+    this.startedNanos = env.clock().nowNanos();
     this.env = env;
     this.knobs = knobs.conclude();
     this.directory = directory;
@@ -128,10 +141,11 @@ public final class Cop {
   }
 
   /** Counters for the scenario's description. */
-  public record Counters(long takeovers, long activations, long migrationsStarted, long migrationsCommitted, long migrationsAbandoned) {}
+  public record Counters(long takeovers, long activations, long migrationsStarted, long migrationsCommitted, long migrationsAbandoned,
+      long replacements) {}
 
   public Counters counters() {
-    return new Counters(takeovers, activations, migrationsStarted, migrationsCommitted, migrationsAbandoned);
+    return new Counters(takeovers, activations, migrationsStarted, migrationsCommitted, migrationsAbandoned, replacements);
   }
 
   private boolean unguarded() {
@@ -278,6 +292,9 @@ public final class Cop {
 
   private void probe() {
     env.scheduler().schedule(knobs.probeIntervalMs() * 1_000_000L, this::probe);
+    if (role == Role.ACTING) {
+      replaceDead();
+    }
     for (String channelId : directory.channelIds()) {
       for (NodeId host : directory.hostsOf(channelId)) {
         env.network().call(host, ChannelRpc.STATUS, StatusRequest.getDefaultInstance(), knobs.probeIntervalMs() * 1_000_000L)
@@ -291,6 +308,60 @@ public final class Cop {
             });
       }
     }
+  }
+
+  /**
+   * Replaces each channel that no host has served for the dead-after bound (and that this cop has
+   * watched for at least that long) on an idle spare: the spare starts the channel, which takes it
+   * over (epoch, fence) like any new incarnation. One replacement per channel per probe round.
+   */
+  private void replaceDead() {
+    if (spares.isEmpty()) {
+      return;
+    }
+    long now = env.clock().nowNanos();
+    long deadNanos = knobs.channelDeadAfterMs() * 1_000_000L;
+    if (now - startedNanos < deadNanos) {
+      return;
+    }
+    for (String channelId : directory.channelIds()) {
+      ChannelView view = channels.get(channelId);
+      boolean dead = view.lastServingNanos == Long.MIN_VALUE ? now - startedNanos >= 2 * deadNanos : now - view.lastServingNanos > deadNanos;
+      if (!dead) {
+        continue;
+      }
+      NodeId already = null;
+      NodeId free = null;
+      for (NodeId spare : spares) {
+        String runs = spareRuns.getOrDefault(spare.value(), "");
+        if (runs.equals(channelId)) {
+          already = spare;
+        } else if (runs.isEmpty() && free == null) {
+          free = spare;
+        }
+      }
+      // A spare already given the channel is asked again (idempotent; a restarted spare is idle
+      // and starts it anew; one that is down is forgotten and another is tried next round).
+      NodeId chosen = already != null ? already : free;
+      if (chosen != null) {
+        spareRuns.put(chosen.value(), channelId);
+        host(chosen, channelId);
+      }
+    }
+  }
+
+  private void host(NodeId spare, String channelId) {
+    env.network().call(spare, ChannelRpc.HOST, io.s2j.channel.proto.HostRequest.newBuilder().setChannelId(channelId).build(),
+        knobs.probeIntervalMs() * 1_000_000L).onComplete((resp, failure) -> {
+          if (failure != null) {
+            spareRuns.remove(spare.value()); // try again next round (perhaps on another spare)
+          } else {
+            spareRuns.put(spare.value(), resp.getChannelId());
+            if (resp.getChannelId().equals(channelId) && !channelId.equals(replacedOn.put(spare.value(), channelId))) {
+              replacements++;
+            }
+          }
+        });
   }
 
   /** Channels with a serving host seen within the dead-after bound, in id order. */

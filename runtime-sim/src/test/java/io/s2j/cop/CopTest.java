@@ -57,18 +57,35 @@ class CopTest {
   private Catalog catalog;
   private DataPlane data;
 
+  private final TreeMap<String, SimProcess> channelProcesses = new TreeMap<>();
+
   private void cell(CopKnobs knobs) {
+    cell(knobs, false);
+  }
+
+  /** Two channels, two cops, one frontend; with {@code spare}, an idle host {@code spare-1} listed for both channels. */
+  private void cell(CopKnobs knobs, boolean spare) {
     world.bucket().setLatency(LatencyModel.S3_EXPRESS);
     world.metadata().setLatency(LatencyModel.FAST);
     TreeMap<String, List<NodeId>> hosts = new TreeMap<>();
+    List<NodeId> spares = new ArrayList<>();
+    if (spare) {
+      world.addProcess("spare-1", env -> new io.s2j.channel.ChannelHost(env, ChannelKnobs.SMALL, io.s2j.channel.PlantedBug.NONE,
+          channels::add)).start();
+      spares.add(NodeId.of("spare-1"));
+    }
     for (String c : List.of("ch-1", "ch-2")) {
-      world.addProcess(c + "-a", env -> channels.add(new Channel(env, c, ChannelKnobs.SMALL))).start();
-      hosts.put(c, List.of(NodeId.of(c + "-a")));
+      SimProcess p = world.addProcess(c + "-a", env -> channels.add(new Channel(env, c, ChannelKnobs.SMALL)));
+      p.start();
+      channelProcesses.put(c, p);
+      List<NodeId> ids = new ArrayList<>(List.of(NodeId.of(c + "-a")));
+      ids.addAll(spares);
+      hosts.put(c, ids);
     }
     ChannelDirectory directory = new ChannelDirectory(hosts);
     List<NodeId> copIds = new ArrayList<>();
     for (String n : List.of("cop-1", "cop-2")) {
-      SimProcess p = world.addProcess(n, env -> cops.add(new Cop(env, knobs, directory)));
+      SimProcess p = world.addProcess(n, env -> cops.add(new Cop(env, knobs, directory, spares, io.s2j.channel.PlantedBug.NONE)));
       p.start();
       copProcesses.add(p);
       copIds.add(p.id());
@@ -137,6 +154,37 @@ class CopTest {
     // And activation works through whichever cop acts.
     Outcome<AppendResult> ack = run(v -> data.append(B, new StreamName("after-takeover"), input("x")));
     assertTrue(ack instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked: " + ack);
+  }
+
+  @Test
+  void aDeadChannelIsReplacedOnASpareAndItsStreamsServeAgain() throws Exception {
+    cell(new CopKnobs(2_000, 500, 300, 1_500, 600_000, 2, 0.0), true);
+    world.simulator().runFor(5 * Simulator.SECOND);
+    List<String> onCh1 = new ArrayList<>();
+    for (int i = 0; onCh1.size() < 2 && i < 40; i++) {
+      StreamName s = new StreamName("s-" + i);
+      Outcome<AppendResult> ack = run(v -> data.append(B, s, input("before")));
+      assertTrue(ack instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked: " + ack);
+      if (channelOf(s).equals("ch-1")) {
+        onCh1.add(s.value());
+      }
+    }
+    assertEquals(2, onCh1.size());
+    channelProcesses.get("ch-1").crash(); // for good: only a replacement can serve ch-1 now
+    world.simulator().runFor(10 * Simulator.SECOND);
+    long replacements = cops.stream().mapToLong(c -> c.counters().replacements()).sum();
+    assertEquals(1, replacements, "the acting cop started ch-1 on the spare");
+    for (String name : onCh1) {
+      Outcome<AppendResult> ack = run(v -> data.append(B, new StreamName(name), input("after")));
+      assertTrue(ack instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked on the replacement: " + ack);
+      assertEquals(1, ((AppendAck) ((Outcome.Ok<AppendResult>) ack).value()).start().seqNum(), "the replacement recovered the log");
+    }
+  }
+
+  private String channelOf(StreamName s) throws Exception {
+    long streamId = io.s2j.metadata.proto.StreamMeta.parseFrom(world.metadata().peek(MetaKey.stream(B.value(), s.value())).orElseThrow()
+        .value()).getStreamId();
+    return StreamletMeta.parseFrom(world.metadata().peek(MetaKey.streamlet(streamId, 0)).orElseThrow().value()).getChannelId();
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.s2j.cachey.CacheyNode;
 import io.s2j.cachey.CacheyRing;
 import io.s2j.channel.Channel;
 import io.s2j.channel.PlantedBug;
+import io.s2j.channel.ChannelHost;
 import io.s2j.channel.ChannelKnobs;
 import io.s2j.cop.Cop;
 import io.s2j.cop.CopClient;
@@ -123,16 +124,30 @@ public final class CellScenario implements Scenario {
       }
       hosts.put(channelId, ids);
     }
-    ChannelDirectory directory = new ChannelDirectory(hosts);
-    // Cops: 1-2 instances contending for the epoch (drawn from their own forks).
+    // Cops: 1-2 instances contending for the epoch, and 0-1 spare channel hosts the acting cop
+    // starts a dead channel on (drawn from their own forks).
     RandomSource copDraw = root.fork("cop");
     int copCount = 1 + copDraw.nextInt(2);
+    List<NodeId> spares = new ArrayList<>();
+    if (copDraw.chance(0.5)) {
+      String n = "spare-1";
+      SimProcess p = world.addProcess(n, env -> new ChannelHost(env, knobs, bug, channels::add));
+      spares.add(p.id());
+      crashable.add(n);
+      everyone.add(n);
+      hosts.replaceAll((c, ids) -> {
+        List<NodeId> withSpare = new ArrayList<>(ids);
+        withSpare.add(p.id());
+        return withSpare;
+      });
+    }
+    ChannelDirectory directory = new ChannelDirectory(hosts);
     CopKnobs copKnobs = CopKnobs.randomized(root.fork("cop-knobs"));
     List<Cop> cops = new ArrayList<>(); // every incarnation, for counters
     List<NodeId> copIds = new ArrayList<>();
     for (int c = 1; c <= copCount; c++) {
       String n = "cop-" + c;
-      SimProcess p = world.addProcess(n, env -> cops.add(new Cop(env, copKnobs, directory, bug)));
+      SimProcess p = world.addProcess(n, env -> cops.add(new Cop(env, copKnobs, directory, spares, bug)));
       copIds.add(p.id());
       crashable.add(n);
       everyone.add(n);
@@ -268,7 +283,9 @@ public final class CellScenario implements Scenario {
     long started = 0;
     long committed = 0;
     long abandoned = 0;
+    long replacements = 0;
     for (Cop c : cops) {
+      replacements += c.counters().replacements();
       takeovers += c.counters().takeovers();
       activations += c.counters().activations();
       started += c.counters().migrationsStarted();
@@ -283,9 +300,9 @@ public final class CellScenario implements Scenario {
       pauses.append(pauses.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.1f", p / 1e6));
     }
     return String.format(Locale.ROOT,
-        "cop: instances=%d takeovers=%d activations=%d migrations_started=%d committed=%d abandoned=%d chain_lengths=%s "
+        "cop: instances=%d takeovers=%d activations=%d migrations_started=%d committed=%d abandoned=%d replacements=%d chain_lengths=%s "
             + "sealed_retries=%d %s%nmigration_pauses_ms: %s",
-        copCount, takeovers, activations, started, committed, abandoned, lengths, sealedRetries, knobs, pauses);
+        copCount, takeovers, activations, started, committed, abandoned, replacements, lengths, sealedRetries, knobs, pauses);
   }
 
   /**
