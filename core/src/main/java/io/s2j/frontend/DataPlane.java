@@ -155,8 +155,18 @@ public final class DataPlane {
   /** Prefix of the message of a failure meaning "this streamlet is sealed: read the chain again". */
   static final String SEALED = "sealed: ";
   /** How often a call that met a sealed streamlet reads the chain again before giving up. */
-  static final int SEALED_RETRIES_MAX = 60;
-  static final long SEALED_RETRY_BACKOFF_NANOS = 50_000_000L;
+  static final int SEALED_RETRIES_MAX = 40;
+  static final long SEALED_RETRY_BACKOFF_MIN_NANOS = 5_000_000L;
+  static final long SEALED_RETRY_BACKOFF_MAX_NANOS = 200_000_000L;
+
+  /**
+   * How long to wait before look number {@code attempt} at a chain whose last link was sealed: at
+   * once the first time, then 5 ms doubling to 200 ms (a migration's commit is a few metadata
+   * round trips away; 40 looks span about 7 s).
+   */
+  static long sealedBackoffNanos(int attempt) {
+    return attempt == 0 ? 0 : Math.min(SEALED_RETRY_BACKOFF_MAX_NANOS, SEALED_RETRY_BACKOFF_MIN_NANOS << Math.min(attempt - 1, 16));
+  }
   private long sealedRetries;
 
   /** Calls that met a sealed streamlet and went again with a fresh chain (migrations seen). */
@@ -195,7 +205,7 @@ public final class DataPlane {
       sealedRetries++;
       forget(basin, stream);
       Promise<Outcome<T>> again = env.promise();
-      env.scheduler().schedule(attempt == 0 ? 0 : SEALED_RETRY_BACKOFF_NANOS, () ->
+      env.scheduler().schedule(sealedBackoffNanos(attempt), () ->
           acrossMigrations(basin, stream, call, attempt + 1).onComplete((r, f) -> {
             if (f != null) {
               again.fail(f);
@@ -939,7 +949,7 @@ public final class DataPlane {
       }
       sealedRetries++;
       forget(stream.streamId());
-      env.scheduler().schedule(sealedAttempts == 1 ? 0 : SEALED_RETRY_BACKOFF_NANOS, () -> open(basinName, streamName, AutoCreate.NONE)
+      env.scheduler().schedule(sealedBackoffNanos(sealedAttempts - 1), () -> open(basinName, streamName, AutoCreate.NONE)
           .onComplete((opened, failure) -> {
             if (done) {
               return;

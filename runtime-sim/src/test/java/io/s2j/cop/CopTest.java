@@ -258,5 +258,23 @@ class CopTest {
     assertEquals(seen, all);
     Outcome<io.s2j.record.StreamPosition> tail = run(v -> data.checkTail(B, s));
     assertEquals(n, ((Outcome.Ok<io.s2j.record.StreamPosition>) tail).value().seqNum());
+    // Pauses without faults: from each seal to the first append acknowledged on the new link (the
+    // client appends back to back, so one is always waiting).
+    TreeMap<Long, Long> sealed = new TreeMap<>();
+    TreeMap<Long, Long> firstAck = new TreeMap<>();
+    for (Channel c : channels) {
+      c.migrationsSealedNanos().forEach((id, t) -> sealed.merge(id, t, Math::min));
+      c.firstAckNanos().forEach((id, t) -> firstAck.merge(id, t, Math::min));
+    }
+    List<Long> pausesMs = new ArrayList<>();
+    sealed.forEach((id, t) -> {
+      if (firstAck.containsKey(id)) {
+        pausesMs.add((firstAck.get(id) - t) / Simulator.MS);
+      }
+    });
+    java.util.Collections.sort(pausesMs);
+    assertTrue(pausesMs.size() >= 4, "pauses measured: " + pausesMs);
+    System.out.printf(java.util.Locale.ROOT, "fault-free migration pauses (virtual ms, %d migrations): p50=%d max=%d all=%s%n",
+        pausesMs.size(), pausesMs.get((pausesMs.size() - 1) / 2), pausesMs.get(pausesMs.size() - 1), pausesMs);
   }
 }
