@@ -1503,7 +1503,11 @@ public final class Channel {
         return;
       }
       if (channel.isEmpty() || parseChannelMeta(channel.get().value()).getEpoch() != epoch) {
-        m.response.complete(migrateError("channel " + channelId + " was taken over while migrating"));
+        // Another incarnation took the channel over: no commit of this one can land any more (each
+        // was guarded by the channel key as it was before). Lift the seal rather than keep refusing
+        // appends: refusals write no chunk, so this incarnation would never learn it is fenced and
+        // frontends would never go to the new one (found by the sweep as a liveness failure).
+        unseal(m, "channel " + channelId + " was taken over while migrating");
         return;
       }
       env.metadataStore().get(m.linkKey()).onComplete((link, linkFailure) -> {
