@@ -194,3 +194,53 @@ test("s2s sessions with gzip compression", async () => {
   assert.deepEqual(got, [5000, 5000]);
   await stream.close();
 });
+
+for (const cipher of ["aegis-256", "aes-256-gcm"]) {
+  test(`encrypted stream (${cipher}): the key goes with every append and read; a wrong or missing key is refused`, async () => {
+    const s2 = client();
+    const name = freshBasin();
+    await s2.basins.create({ basin: name, config: { streamCipher: cipher } });
+    const basin = s2.basin(name);
+    await basin.streams.create({ stream: "secret" });
+    const listed = await basin.streams.list();
+    assert.equal(listed.streams[0].cipher, cipher);
+    const key = new Uint8Array(32).map((_, i) => i + 1);
+    const stream = basin.stream("secret", { encryptionKey: key });
+    const ack = await stream.append(AppendInput.create([
+      AppendRecord.string({ body: "secret-1", headers: [["h", "v"]] }),
+      AppendRecord.string({ body: "secret-2" }),
+    ]));
+    assert.equal(ack.end.seqNum, 2);
+    for (const transport of ["s2s", "fetch"]) {
+      const keyed = basin.stream("secret", { encryptionKey: key, forceTransport: transport });
+      const session = await keyed.appendSession();
+      const ticket = await session.submit(AppendInput.create([AppendRecord.string({ body: `via-${transport}` })]));
+      await ticket.ack();
+      await session.close();
+      await keyed.close();
+    }
+    const read = await stream.read({ start: { from: { seqNum: 0 } } });
+    assert.deepEqual(bodies(read.records), ["secret-1", "secret-2", "via-s2s", "via-fetch"]);
+    assert.deepEqual(read.records[0].headers, [["h", "v"]]);
+    for (const transport of ["s2s", "fetch"]) {
+      const keyed = basin.stream("secret", { encryptionKey: key, forceTransport: transport });
+      const session = await keyed.readSession({ start: { from: { seqNum: 0 } }, stop: { limits: { count: 4 } } });
+      const got = [];
+      for await (const record of session) {
+        got.push(record.body);
+      }
+      assert.deepEqual(got, ["secret-1", "secret-2", "via-s2s", "via-fetch"], `read session over ${transport}`);
+      await keyed.close();
+    }
+    const other = basin.stream("secret", { encryptionKey: new Uint8Array(32).fill(9) });
+    await assert.rejects(other.read({ start: { from: { seqNum: 0 } } }),
+      (e) => e instanceof S2Error && e.status === 400 && e.code === "decryption_failed");
+    const keyless = basin.stream("secret");
+    await assert.rejects(keyless.append(AppendInput.create([AppendRecord.string({ body: "x" })])),
+      (e) => e instanceof S2Error && e.status === 400 && /missing encryption key/.test(e.message));
+    await assert.rejects(keyless.read({ start: { from: { seqNum: 0 } } }),
+      (e) => e instanceof S2Error && e.status === 400 && /missing encryption key/.test(e.message));
+    assert.equal((await keyless.checkTail()).tail.seqNum, 4);
+    await stream.close();
+  });
+}

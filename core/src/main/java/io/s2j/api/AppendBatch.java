@@ -13,7 +13,7 @@ import java.util.List;
 public record AppendBatch(List<AppendRecord> records, long meteredBytes) {
   public AppendBatch {
     records = List.copyOf(records);
-    if (records.isEmpty() || records.size() > Limits.BATCH_RECORDS_MAX || meteredBytes > Limits.BATCH_METERED_BYTES_MAX) {
+    if (records.isEmpty() || records.size() > Limits.BATCH_RECORDS_MAX || meteredBytes > Limits.STORED_BATCH_METERED_BYTES_MAX) {
       throw new IllegalArgumentException("use AppendBatch.validate");
     }
   }
@@ -24,6 +24,18 @@ public record AppendBatch(List<AppendRecord> records, long meteredBytes) {
    * An invalid batch is {@code 422 invalid} with the returned message.
    */
   public static Checked<AppendBatch> validate(List<AppendRecord> records) {
+    return validate(records, Limits.RECORD_METERED_BYTES_MAX, Limits.BATCH_METERED_BYTES_MAX);
+  }
+
+  /**
+   * Validates a batch as a channel receives it for a stream with a cipher: its envelopes are sealed
+   * (the frontend validated their plaintext), so sizes are checked against the stored bounds.
+   */
+  public static Checked<AppendBatch> validateSealed(List<AppendRecord> records) {
+    return validate(records, Limits.STORED_RECORD_METERED_BYTES_MAX, Limits.STORED_BATCH_METERED_BYTES_MAX);
+  }
+
+  private static Checked<AppendBatch> validate(List<AppendRecord> records, long recordMax, long batchMax) {
     long meteredBytes = 0;
     for (AppendRecord r : records) {
       try {
@@ -32,7 +44,7 @@ public record AppendBatch(List<AppendRecord> records, long meteredBytes) {
         return Checked.invalid(e.getMessage());
       }
       long bytes = r.meteredBytes();
-      if (bytes > Limits.RECORD_METERED_BYTES_MAX) {
+      if (bytes > recordMax) {
         return Checked.invalid("record must have metered size less than 1 MiB");
       }
       meteredBytes += bytes;
@@ -43,7 +55,7 @@ public record AppendBatch(List<AppendRecord> records, long meteredBytes) {
     if (records.size() > Limits.BATCH_RECORDS_MAX) {
       return Checked.invalid("record batch must not exceed 1000 records");
     }
-    if (meteredBytes > Limits.BATCH_METERED_BYTES_MAX) {
+    if (meteredBytes > batchMax) {
       return Checked.invalid("record batch must not exceed a metered size of 1 MiB");
     }
     return Checked.ok(new AppendBatch(records, meteredBytes));

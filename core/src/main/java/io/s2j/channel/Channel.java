@@ -123,7 +123,7 @@ public final class Channel {
     ResolvedStreamConfig config = ResolvedStreamConfig.SYSTEM_DEFAULTS;
     StreamCipher cipher;
     int batchesNotDurable;
-    final ArrayDeque<SequencedRecord> retained = new ArrayDeque<>();
+    final HeldRecords retained = new HeldRecords();
     final ArrayDeque<Held> held = new ArrayDeque<>();
     final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     /** Records below this are in segments (as far as this incarnation knows). */
@@ -773,7 +773,8 @@ public final class Channel {
       records.add(ChannelRpc.fromProto(r));
     }
     AppendBatch batch;
-    switch (AppendBatch.validate(records)) {
+    boolean sealed = request.getStreamlet().getCipher() != StreamCipherProto.STREAM_CIPHER_UNSPECIFIED;
+    switch (sealed ? AppendBatch.validateSealed(records) : AppendBatch.validate(records)) {
       case Checked.Ok<AppendBatch> ok -> batch = ok.value();
       case Checked.Invalid<AppendBatch> invalid -> {
         refuse(order, response, error(ErrorCode.INVALID, invalid.message(), false));
@@ -1068,7 +1069,8 @@ public final class Channel {
     if (upTo <= s.segmentedUpTo) {
       return;
     }
-    for (SequencedRecord r : s.retained) {
+    for (Iterator<SequencedRecord> it = s.retained.from(s.segmentedUpTo); it.hasNext(); ) {
+      SequencedRecord r = it.next();
       if (r.seqNum() >= upTo) {
         break;
       }
@@ -1128,7 +1130,8 @@ public final class Channel {
       Invariants.check(oldest != null && oldest.seqNum() <= first,
           "streamlet %d: records from %d are needed for a segment but the channel holds from %s", s.id, first, oldest);
       SegmentBuilder builder = new SegmentBuilder(s.id, 64 << 10);
-      for (SequencedRecord r : s.retained) {
+      for (Iterator<SequencedRecord> it = s.retained.from(first); it.hasNext(); ) {
+        SequencedRecord r = it.next();
         if (r.seqNum() >= end) {
           break;
         }
@@ -1318,31 +1321,6 @@ public final class Channel {
   }
 
   /**
-   * The held records from {@code start} on. Readers are mostly near the tail, so when the start is
-   * closer to the newest record the deque is walked from that end (at most one batch of records is
-   * collected, then reversed) instead of skipping everything older.
-   */
-  private static Iterator<SequencedRecord> heldFrom(Streamlet s, long start, long firstHeld) {
-    long fromTail = s.durableTail.seqNum() - start;
-    if (fromTail < start - firstHeld) {
-      ArrayDeque<SequencedRecord> newest = new ArrayDeque<>();
-      for (Iterator<SequencedRecord> it = s.retained.descendingIterator(); it.hasNext(); ) {
-        SequencedRecord r = it.next();
-        if (r.seqNum() < start) {
-          break;
-        }
-        newest.addFirst(r);
-      }
-      return newest.iterator();
-    }
-    Iterator<SequencedRecord> it = s.retained.iterator();
-    for (long skip = start - firstHeld; skip > 0; skip--) {
-      it.next();
-    }
-    return it;
-  }
-
-  /**
    * Durable records from the request's start within its limits, with the durable tail and the
    * lowest seq num held; a start below that gets no records (the reader goes to segments).
    */
@@ -1355,10 +1333,10 @@ public final class Channel {
         .setSealed(s.sealedAt != null && start >= s.sealedAt);
     if (first != null && start >= firstHeld && start < s.durableTail.seqNum()) {
       long bytes = 0;
-      for (Iterator<SequencedRecord> it = heldFrom(s, start, firstHeld); it.hasNext() && out.getRecordsCount() < request.getRecordsMax(); ) {
+      for (Iterator<SequencedRecord> it = s.retained.from(start); it.hasNext() && out.getRecordsCount() < request.getRecordsMax(); ) {
         SequencedRecord r = it.next();
-        if (bytes + r.meteredBytes() > request.getBytesMax()) {
-          break;
+        if (bytes + r.meteredBytes() > request.getBytesMax() && out.getRecordsCount() > 0) {
+          break; // the first record always goes, however large (a sealed record may exceed the bound)
         }
         bytes += r.meteredBytes();
         out.addRecords(ChannelRpc.toProto(r));

@@ -102,7 +102,7 @@ public final class Chunk {
       RecordBatchCodec.checkRun(records);
       Invariants.check(records.size() <= Limits.BATCH_RECORDS_MAX, "%d records in one batch", records.size());
       long meteredBytes = records.stream().mapToLong(SequencedRecord::meteredBytes).sum();
-      Invariants.check(meteredBytes <= Limits.BATCH_METERED_BYTES_MAX, "batch meters %d bytes", meteredBytes);
+      Invariants.check(meteredBytes <= Limits.STORED_BATCH_METERED_BYTES_MAX, "batch meters %d bytes", meteredBytes);
       if (fencingToken != null) {
         int bytes = Utf8.checkedBytes(fencingToken, "fencing token").size();
         Invariants.check(bytes <= Limits.FENCING_TOKEN_BYTES_MAX, "fencing token of %d bytes", bytes);
@@ -207,7 +207,7 @@ public final class Chunk {
     }
     ByteReader r = new ByteReader(Frames.unframe(entryBytes, what), what);
     long streamletId = r.varint("streamlet id");
-    List<SequencedRecord> records = RecordBatchCodec.read(r, Limits.BATCH_RECORDS_MAX, Limits.BATCH_METERED_BYTES_MAX);
+    List<SequencedRecord> records = RecordBatchCodec.read(r, Limits.BATCH_RECORDS_MAX, Limits.STORED_BATCH_METERED_BYTES_MAX);
     int flags = r.u8("flags");
     if ((flags & ~(FLAG_FENCING_TOKEN | FLAG_TRIM_POINT)) != 0) {
       throw r.corrupt("unknown flags " + Integer.toHexString(flags));

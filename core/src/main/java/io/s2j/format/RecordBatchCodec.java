@@ -29,7 +29,7 @@ import java.util.List;
  *
  * <p>Decoding checks every count and length against the bytes that remain before slicing or
  * allocating, that seq nums and timestamps stay within 0 .. 2^63-1, that each record meters at most
- * {@link Limits#RECORD_METERED_BYTES_MAX} and is a valid S2 record (an empty header name only in a
+ * {@link Limits#STORED_RECORD_METERED_BYTES_MAX} and is a valid S2 record (an empty header name only in a
  * well-formed command record), and that the whole run meters at most the caller's bound. Decoded
  * headers and bodies share the input's bytes.
  */
@@ -89,7 +89,7 @@ public final class RecordBatchCodec {
     Invariants.check(!records.isEmpty(), "an encoded run of records must not be empty");
     for (int i = 0; i < records.size(); i++) {
       SequencedRecord rec = records.get(i);
-      Invariants.check(rec.meteredBytes() <= Limits.RECORD_METERED_BYTES_MAX, "record meters %d bytes", rec.meteredBytes());
+      Invariants.check(rec.meteredBytes() <= Limits.STORED_RECORD_METERED_BYTES_MAX, "record meters %d bytes", rec.meteredBytes());
       if (i > 0) {
         SequencedRecord prev = records.get(i - 1);
         Invariants.check(rec.seqNum() == prev.seqNum() + 1, "seq nums not contiguous: %d after %d", rec.seqNum(), prev.seqNum());
@@ -111,17 +111,17 @@ public final class RecordBatchCodec {
       long delta = r.varintIn("timestamp delta", 0, Long.MAX_VALUE - timestamp);
       timestamp += delta;
       // each header meters at least 2 bytes and takes at least 2 encoded bytes
-      long headerCountMax = Math.min(r.remaining() / 2, (Limits.RECORD_METERED_BYTES_MAX - 8) / 2);
+      long headerCountMax = Math.min(r.remaining() / 2, (Limits.STORED_RECORD_METERED_BYTES_MAX - 8) / 2);
       int headerCount = (int) r.varintIn("header count", 0, headerCountMax);
       List<Header> headers = new ArrayList<>(headerCount);
       for (int h = 0; h < headerCount; h++) {
-        ByteString name = r.lengthPrefixed("header name", Limits.RECORD_METERED_BYTES_MAX);
-        ByteString value = r.lengthPrefixed("header value", Limits.RECORD_METERED_BYTES_MAX);
+        ByteString name = r.lengthPrefixed("header name", Limits.STORED_RECORD_METERED_BYTES_MAX);
+        ByteString value = r.lengthPrefixed("header value", Limits.STORED_RECORD_METERED_BYTES_MAX);
         headers.add(new Header(name, value));
       }
-      ByteString body = r.lengthPrefixed("body", Limits.RECORD_METERED_BYTES_MAX);
+      ByteString body = r.lengthPrefixed("body", Limits.STORED_RECORD_METERED_BYTES_MAX);
       SequencedRecord rec = new SequencedRecord(firstSeqNum + i, timestamp, headers, body);
-      if (rec.meteredBytes() > Limits.RECORD_METERED_BYTES_MAX) {
+      if (rec.meteredBytes() > Limits.STORED_RECORD_METERED_BYTES_MAX) {
         throw r.corrupt("record " + rec.seqNum() + " meters " + rec.meteredBytes() + " bytes");
       }
       meteredBytes += rec.meteredBytes();

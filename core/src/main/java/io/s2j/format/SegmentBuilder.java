@@ -35,7 +35,7 @@ public final class SegmentBuilder {
   /** Appends the streamlet's next record: its seq num follows the previous one's, its timestamp is not earlier. */
   public void add(SequencedRecord rec) {
     Invariants.check(!built, "segment already built");
-    Invariants.check(rec.meteredBytes() <= Limits.RECORD_METERED_BYTES_MAX, "record meters %d bytes", rec.meteredBytes());
+    Invariants.check(rec.meteredBytes() <= Limits.STORED_RECORD_METERED_BYTES_MAX, "record meters %d bytes", rec.meteredBytes());
     if (last != null) {
       Invariants.check(rec.seqNum() == last.seqNum() + 1 && rec.timestamp() >= last.timestamp(),
           "record %d/%d does not follow %d/%d", rec.seqNum(), rec.timestamp(), last.seqNum(), last.timestamp());

@@ -29,6 +29,8 @@ public final class AppendSession {
   private final DataPlane data;
   private final BasinName basin;
   private final StreamName stream;
+  /** The client's encryption key (null if none was sent). */
+  private final io.s2j.crypto.EncryptionKey key;
   private final String id;
 
   private final ArrayDeque<Entry> entries = new ArrayDeque<>();
@@ -53,11 +55,12 @@ public final class AppendSession {
     }
   }
 
-  AppendSession(Env env, DataPlane data, BasinName basin, StreamName stream, String id) {
+  AppendSession(Env env, DataPlane data, BasinName basin, StreamName stream, io.s2j.crypto.EncryptionKey key, String id) {
     this.env = env;
     this.data = data;
     this.basin = basin;
     this.stream = stream;
+    this.key = key;
     this.id = id;
   }
 
@@ -116,7 +119,7 @@ public final class AppendSession {
     }
     Entry entry = unsent.pollFirst();
     resolving = true;
-    data.appendTarget(basin, stream).onComplete((target, thrown) -> {
+    data.appendTarget(basin, stream, key).onComplete((target, thrown) -> {
       resolving = false;
       if (thrown != null) {
         throw new IllegalStateException("stream lookup failed unexpectedly", thrown);

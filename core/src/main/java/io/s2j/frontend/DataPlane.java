@@ -64,6 +64,8 @@ public final class DataPlane {
   static final long HOST_ROUND_BACKOFF_NANOS = 100_000_000L;
 
   static final long FOLLOW_POLL_MS = 5_000;
+  /** Records a read session's catch-up reads before emitting them. */
+  static final int CATCH_UP_STEP_RECORDS = 4 * Limits.READ_BATCH_RECORDS_MAX;
   static final long HEARTBEAT_MIN_MS = 5_000;
   static final long HEARTBEAT_MAX_MS = 15_000;
 
@@ -73,6 +75,8 @@ public final class DataPlane {
   private final io.s2j.channel.PlantedBug bug;
   /** Reads of immutable segment bytes: through cachey when the cell has cachey nodes. */
   private final io.s2j.cachey.CacheyClient objects;
+  /** Nonces for encrypted records: the seeded source unless the runtime gives a secure one. */
+  private io.s2j.crypto.NonceSource nonces;
   /** Stream lookups kept for {@link Catalog#streamCacheTtlNanos()} (active streams only). */
   private final java.util.TreeMap<String, CachedStream> streamCache = new java.util.TreeMap<>();
   static final int STREAM_CACHE_ENTRIES_MAX = 100_000;
@@ -109,6 +113,15 @@ public final class DataPlane {
     this.bug = bug;
     this.objects = objects;
     this.activator = streamId -> catalog.activate(streamId, directory.channelIds(), c -> 0);
+    this.nonces = env.random().fork("nonces")::nextBytes;
+  }
+
+  /**
+   * Draws encryption nonces from {@code source} (the real runtime passes a {@code SecureRandom}:
+   * a nonce that repeats under one key breaks AES-GCM).
+   */
+  public void useNonces(io.s2j.crypto.NonceSource source) {
+    this.nonces = java.util.Objects.requireNonNull(source, "source");
   }
 
   /** How segment bytes are read (through cachey, or directly). */
@@ -266,7 +279,7 @@ public final class DataPlane {
 
   /** {@code os} with the link its activation just created, if its lookup found it dormant. */
   private static OpenedStream withLink(OpenedStream os, Streamlet first) {
-    return os.streamlets().isEmpty() ? new OpenedStream(os.streamId(), os.config(), os.cipher(), List.of(first), os.created()) : os;
+    return os.streamlets().isEmpty() ? new OpenedStream(os.streamId(), os.config(), os.cipher(), List.of(first), os.created(), os.key()) : os;
   }
 
   /** The link of the chain that holds {@code seq} (the last one starting at or before it). */
@@ -325,11 +338,16 @@ public final class DataPlane {
 
   /** Appends one batch (S2-API §6.9, §7): an ack, a condition failure, or an error. */
   public Promise<Outcome<AppendResult>> append(BasinName basin, StreamName stream, AppendInput input) {
-    return acrossMigrations(basin, stream, () -> appendOnce(basin, stream, input), 0);
+    return append(basin, stream, input, null);
   }
 
-  private Promise<Outcome<AppendResult>> appendOnce(BasinName basin, StreamName stream, AppendInput input) {
-    return appendTarget(basin, stream).flatMap(target -> switch (target) {
+  /** {@link #append(BasinName, StreamName, AppendInput)} with the client's encryption key (null if none was sent). */
+  public Promise<Outcome<AppendResult>> append(BasinName basin, StreamName stream, AppendInput input, io.s2j.crypto.EncryptionKey key) {
+    return acrossMigrations(basin, stream, () -> appendOnce(basin, stream, input, key), 0);
+  }
+
+  private Promise<Outcome<AppendResult>> appendOnce(BasinName basin, StreamName stream, AppendInput input, io.s2j.crypto.EncryptionKey key) {
+    return appendTarget(basin, stream, key).flatMap(target -> switch (target) {
       case Outcome.Failed<AppendTarget> f -> Promise.completed(env.scheduler(), pass(f));
       case Outcome.Ok<AppendTarget> ok -> appendTo(ok.value().stream(), ok.value().streamlet(), input);
     });
@@ -340,17 +358,27 @@ public final class DataPlane {
    * acknowledged in submission order; the first failure ends the session.
    */
   public AppendSession openAppendSession(BasinName basin, StreamName stream) {
-    String id = env.network().self() + "/" + Long.toHexString(env.random().nextLong()) + "/" + (++appendSessionsOpened);
-    return new AppendSession(env, this, basin, stream, id);
+    return openAppendSession(basin, stream, null);
   }
 
-  /** The stream and the streamlet an append goes to (activating a dormant stream). */
-  Promise<Outcome<AppendTarget>> appendTarget(BasinName basin, StreamName stream) {
+  /** {@link #openAppendSession(BasinName, StreamName)} with the client's encryption key (null if none was sent). */
+  public AppendSession openAppendSession(BasinName basin, StreamName stream, io.s2j.crypto.EncryptionKey key) {
+    String id = env.network().self() + "/" + Long.toHexString(env.random().nextLong()) + "/" + (++appendSessionsOpened);
+    return new AppendSession(env, this, basin, stream, key, id);
+  }
+
+  /**
+   * The stream and the streamlet an append goes to (activating a dormant stream); an encrypted
+   * stream without {@code key} is {@code 400 bad_header}.
+   */
+  Promise<Outcome<AppendTarget>> appendTarget(BasinName basin, StreamName stream, io.s2j.crypto.EncryptionKey key) {
     return open(basin, stream, AutoCreate.ON_APPEND).flatMap(opened -> switch (opened) {
       case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<OpenedStream> ok when ok.value().withKey(key).missingKey() ->
+          Promise.completed(env.scheduler(), Outcome.failed(io.s2j.crypto.RecordEncryption.missingKey(ok.value().cipher())));
       case Outcome.Ok<OpenedStream> ok -> currentStreamlet(ok.value(), true).map(current -> switch (current) {
         case Outcome.Failed<Streamlet> f -> pass(f);
-        case Outcome.Ok<Streamlet> sl -> Outcome.ok(new AppendTarget(ok.value(), sl.value()));
+        case Outcome.Ok<Streamlet> sl -> Outcome.ok(new AppendTarget(ok.value().withKey(key), sl.value()));
       });
     });
   }
@@ -368,7 +396,8 @@ public final class DataPlane {
       request.setSession(io.s2j.channel.proto.AppendSessionRef.newBuilder().setId(sessionId).setIndex(index));
     }
     for (AppendRecord r : input.batch().records()) {
-      request.addRecords(ChannelRpc.toProto(r));
+      request.addRecords(ChannelRpc.toProto(stream.cipher() == null ? r
+          : io.s2j.crypto.RecordEncryption.encrypt(stream.cipher(), stream.key(), stream.streamId(), r, nonces)));
     }
     if (input.matchSeqNum() != null) {
       request.setMatchSeqNum(input.matchSeqNum());
@@ -433,15 +462,24 @@ public final class DataPlane {
    * unary caps; at the tail with {@code wait > 0}, the first live batch (long poll).
    */
   public Promise<Outcome<ReadResult>> read(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd requested) {
-    return acrossMigrations(basin, stream, () -> readOnce(basin, stream, from, clamp, requested), 0);
+    return read(basin, stream, from, clamp, requested, null);
   }
 
-  private Promise<Outcome<ReadResult>> readOnce(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd requested) {
+  /** {@link #read(BasinName, StreamName, ReadFrom, boolean, ReadEnd)} with the client's encryption key (null if none was sent). */
+  public Promise<Outcome<ReadResult>> read(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd requested,
+      io.s2j.crypto.EncryptionKey key) {
+    return acrossMigrations(basin, stream, () -> readOnce(basin, stream, from, clamp, requested, key), 0);
+  }
+
+  private Promise<Outcome<ReadResult>> readOnce(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd requested,
+      io.s2j.crypto.EncryptionKey key) {
     ReadEnd end = requested.forUnary();
     return open(basin, stream, AutoCreate.ON_READ).flatMap(opened -> switch (opened) {
       case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
+      case Outcome.Ok<OpenedStream> ok when ok.value().withKey(key).missingKey() ->
+          Promise.completed(env.scheduler(), Outcome.failed(io.s2j.crypto.RecordEncryption.missingKey(ok.value().cipher())));
       case Outcome.Ok<OpenedStream> ok -> {
-        OpenedStream os = ok.value();
+        OpenedStream os = ok.value().withKey(key);
         if (os.streamlets().isEmpty()) {
           StartResolution start = ReadRules.resolveStart(from, clamp, StreamPosition.ZERO, end.mayFollow(), t -> OptionalLong.empty());
           if (start instanceof StartResolution.Unsatisfiable u) {
@@ -545,6 +583,11 @@ public final class DataPlane {
       }
     }
     Invariants.check(!upToTail.isEmpty(), "a catch-up step made no progress");
+    try {
+      upToTail = plaintext(os, upToTail);
+    } catch (io.s2j.crypto.RecordEncryption.Failure e) {
+      return Promise.completed(env.scheduler(), Outcome.failed(e.error()));
+    }
     ReadBudget.Taken taken = budget.take(upToTail);
     out.addAll(taken.delivered());
     long next = upToTail.get(0).seqNum() + taken.delivered().size();
@@ -572,12 +615,25 @@ public final class DataPlane {
           if (resp.hasError()) {
             return failedFrom(resp.getError());
           }
-          List<SequencedRecord> live = decode(resp.getRecords().getRecordsList());
+          List<SequencedRecord> live;
+          try {
+            live = plaintext(os, decode(resp.getRecords().getRecordsList()));
+          } catch (io.s2j.crypto.RecordEncryption.Failure e) {
+            return Outcome.failed(e.error());
+          }
           if (live.isEmpty()) {
             return Outcome.ok(new ReadResult.Batch(List.of(), null));
           }
           return Outcome.ok(new ReadResult.Batch(budget.take(live).delivered(), ChannelRpc.fromProto(resp.getRecords().getTail())));
         });
+  }
+
+  /**
+   * The records as the client appended them: decrypted when the stream has a cipher (the request's
+   * key was checked before any read); throws {@link io.s2j.crypto.RecordEncryption.Failure}.
+   */
+  private static List<SequencedRecord> plaintext(OpenedStream os, List<SequencedRecord> stored) {
+    return os.cipher() == null ? stored : io.s2j.crypto.RecordEncryption.decrypt(os.cipher(), os.key(), os.streamId(), stored);
   }
 
   static List<SequencedRecord> decode(List<SequencedRecordProto> protos) {
@@ -757,6 +813,12 @@ public final class DataPlane {
   /** Opens a read session (S2-API §8.1); its events go to {@code sink}. */
   public ReadSession openSession(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd end,
       java.util.function.Consumer<ReadSession.Event> sink) {
+    return openSession(basin, stream, from, clamp, end, null, sink);
+  }
+
+  /** {@link #openSession(BasinName, StreamName, ReadFrom, boolean, ReadEnd, java.util.function.Consumer)} with the client's key (null if none was sent). */
+  public ReadSession openSession(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd end,
+      io.s2j.crypto.EncryptionKey key, java.util.function.Consumer<ReadSession.Event> sink) {
     Session session = new Session(basin, stream, end, sink);
     open(basin, stream, AutoCreate.ON_READ).onComplete((opened, failure) -> {
       if (failure != null) {
@@ -765,7 +827,9 @@ public final class DataPlane {
       }
       switch (opened) {
         case Outcome.Failed<OpenedStream> f -> session.fail(f);
-        case Outcome.Ok<OpenedStream> ok -> session.start(ok.value(), from, clamp);
+        case Outcome.Ok<OpenedStream> ok when ok.value().withKey(key).missingKey() ->
+            session.fail(asFailed(Outcome.failed(io.s2j.crypto.RecordEncryption.missingKey(ok.value().cipher()))));
+        case Outcome.Ok<OpenedStream> ok -> session.start(ok.value().withKey(key), from, clamp);
       }
     });
     return session;
@@ -890,9 +954,15 @@ public final class DataPlane {
       });
     }
 
-    /** Delivers {@code [seq, tailSeq)} as catch-up batches, then runs {@code then} unless the session ended. */
+    /**
+     * Delivers {@code [seq, tailSeq)} as catch-up batches, then runs {@code then} unless the session
+     * ended. It goes {@link #CATCH_UP_STEP_RECORDS} at a time, emitting each step before reading the
+     * next, so the first batch goes out at once and a long range is never held in memory whole.
+     */
     private void catchUpTo(long tailSeq, Runnable then) {
-      catchUp(stream, streamlet, seq, tailSeq, budget, new ArrayList<>()).onComplete((caught, failure) -> {
+      long stepStart = seq;
+      long stepEnd = tailSeq - seq > CATCH_UP_STEP_RECORDS ? seq + CATCH_UP_STEP_RECORDS : tailSeq;
+      catchUp(stream, streamlet, seq, stepEnd, budget, new ArrayList<>()).onComplete((caught, failure) -> {
         if (done) {
           return;
         }
@@ -913,6 +983,8 @@ public final class DataPlane {
             budget = c.value().budget();
             if (c.value().ended() || budget.exhausted()) {
               finish(new ReadSession.End());
+            } else if (seq < tailSeq && seq > stepStart) {
+              catchUpTo(tailSeq, then);
             } else {
               then.run();
             }
@@ -965,7 +1037,7 @@ public final class DataPlane {
                   fail(asFailed(DataPlane.<Object>failed(ErrorCode.UNAVAILABLE, "the stream changed under the session", false)));
                   return;
                 }
-                stream = ok.value();
+                stream = ok.value().withKey(stream.key()); // lookups are cached without the client's key
                 streamlet = last(stream.streamlets());
                 then.run();
               }
@@ -1020,6 +1092,12 @@ public final class DataPlane {
         }
       }
       if (fresh.isEmpty()) {
+        return;
+      }
+      try {
+        fresh = plaintext(stream, fresh);
+      } catch (io.s2j.crypto.RecordEncryption.Failure e) {
+        fail(asFailed(Outcome.failed(e.error())));
         return;
       }
       ReadBudget.Taken taken = budget.take(fresh);

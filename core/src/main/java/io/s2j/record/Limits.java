@@ -17,4 +17,13 @@ public final class Limits {
   public static final int STREAM_NAME_BYTES_MAX = 512;
   public static final int LIST_LIMIT_MAX = 1000;
   public static final long UNARY_READ_WAIT_SECONDS_MAX = 60;
+
+  /**
+   * What a stored record may meter: an encrypted record is stored sealed (no headers; the body is
+   * format, nonce, ciphertext of the envelope and tag), which meters at most 1/128 plus 52 bytes
+   * more than the plaintext the client's limits applied to (docs/design.md, "Encryption").
+   */
+  public static final long STORED_RECORD_METERED_BYTES_MAX = RECORD_METERED_BYTES_MAX + RECORD_METERED_BYTES_MAX / 128 + 64;
+  /** What a stored batch may meter: {@link #BATCH_METERED_BYTES_MAX}, sealed record by record. */
+  public static final long STORED_BATCH_METERED_BYTES_MAX = BATCH_METERED_BYTES_MAX + BATCH_METERED_BYTES_MAX / 128 + 64L * BATCH_RECORDS_MAX;
 }

@@ -27,6 +27,7 @@ import io.s2j.api.AppendResult;
 import io.s2j.api.BasinConfig;
 import io.s2j.api.BasinName;
 import io.s2j.api.Checked;
+import io.s2j.crypto.EncryptionKey;
 import io.s2j.api.ErrorCode;
 import io.s2j.api.ProvisionResult;
 import io.s2j.api.ReadEnd;
@@ -158,8 +159,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         if (t.segments.size() == 4 && t.segments.get(1).equals("streams") && t.segments.get(3).equals("records")) {
           BasinName basin = basinHeader(req);
           StreamName stream = streamPath(t.segments.get(2));
-          encryptionKey(req);
-          AppendSessionExchange exchange = new AppendSessionExchange(fe, metrics, ctx, req, basin);
+          EncryptionKey key = encryptionKey(req);
+          AppendSessionExchange exchange = new AppendSessionExchange(fe, metrics, ctx, req, basin, key);
           appendSession = exchange;
           openAppendSessions.removeIf(AppendSessionExchange::finished);
           openAppendSessions.add(exchange);
@@ -642,7 +643,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
   private void append(ChannelHandlerContext ctx, HttpRequest req, String segment, byte[] bytes, Principal p) {
     BasinName basin = basinHeader(req);
     StreamName stream = p.stream(streamPath(segment), ApiError::badPath);
-    encryptionKey(req);
+    EncryptionKey key = encryptionKey(req);
     RecordFormat format = RecordFormat.fromHeader(req.headers().get(S2_FORMAT));
     String contentType = mediaType(req.headers().get(HttpHeaderNames.CONTENT_TYPE));
     AppendInput input;
@@ -662,7 +663,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     allowStream(p, Operation.APPEND, basin, stream);
     requireCommands(p, input);
     long started = System.nanoTime();
-    reply(ctx, fe.call(f -> f.data().append(basin, stream, input)), result -> {
+    reply(ctx, fe.call(f -> f.data().append(basin, stream, input, key)), result -> {
       if (result instanceof AppendAck ack) {
         metrics.appendLatency(System.nanoTime() - started);
         metrics.appendAcked("unary", basin.value(), stream.value(), ack.end().seqNum() - ack.start().seqNum(), input.batch().meteredBytes());
@@ -722,7 +723,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     BasinName basin = basinHeader(req);
     StreamName stream = p.stream(streamPath(segment), ApiError::badPath);
     ReadQuery q = readQuery(t);
-    encryptionKey(req);
+    EncryptionKey key = encryptionKey(req);
     RecordFormat format = RecordFormat.fromHeader(req.headers().get(S2_FORMAT));
     String accept = mediaType(req.headers().get(HttpHeaderNames.ACCEPT));
     allowStream(p, Operation.READ, basin, stream);
@@ -730,7 +731,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     if (S2S.equals(mediaType(req.headers().get(HttpHeaderNames.CONTENT_TYPE)))) {
       new ReadSessionExchange(fe, metrics, ctx, ReadSessionExchange.Kind.S2S, format,
           S2sFrames.Compression.negotiate(req.headers().getAll(HttpHeaderNames.ACCEPT_ENCODING)), 0, 0, readSessionUnsentBytesMax)
-          .open(basin, stream, q.from(), q.clamp(), q.end());
+          .open(basin, stream, q.from(), q.clamp(), q.end(), key);
       return;
     }
     if (EVENT_STREAM.equals(accept)) {
@@ -748,11 +749,11 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             end.bytes() == null ? null : saturatingSub(end.bytes(), id[2]), end.untilMs(), end.waitSecs());
       }
       new ReadSessionExchange(fe, metrics, ctx, ReadSessionExchange.Kind.SSE, format, S2sFrames.Compression.NONE, count0, bytes0, readSessionUnsentBytesMax)
-          .open(basin, stream, from, q.clamp(), end);
+          .open(basin, stream, from, q.clamp(), end, key);
       return;
     }
     boolean protoOut = isProtobuf(accept);
-    reply(ctx, fe.call(f -> f.data().read(basin, stream, q.from(), q.clamp(), q.end())), result -> {
+    reply(ctx, fe.call(f -> f.data().read(basin, stream, q.from(), q.clamp(), q.end(), key)), result -> {
       switch (result) {
         case ReadResult.Batch b -> {
           long delivered = 0;
@@ -879,15 +880,16 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     return token;
   }
 
-  /** Checks the key's form (ciphers are not implemented yet, so it is not used). */
-  static void encryptionKey(HttpRequest req) {
-    String key = req.headers().get(S2_ENCRYPTION_KEY);
-    if (key != null) {
-      int n = key.trim().length();
-      if (n < 1 || n > 44) {
-        throw ApiError.badHeader("invalid `s2-encryption-key` header: must be 1 to 44 characters");
-      }
+  /** The request's encryption key (null if none was sent); a malformed one is {@code 400 bad_header} (S2-API §15). */
+  static EncryptionKey encryptionKey(HttpRequest req) {
+    String value = req.headers().get(S2_ENCRYPTION_KEY);
+    if (value == null) {
+      return null;
     }
+    return switch (EncryptionKey.parseHeader(value)) {
+      case Checked.Ok<EncryptionKey> ok -> ok.value();
+      case Checked.Invalid<EncryptionKey> bad -> throw ApiError.badHeader(bad.message());
+    };
   }
 
   private static String queryString(Target t, String name, String dflt) {

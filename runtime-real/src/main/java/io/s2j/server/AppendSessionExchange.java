@@ -75,8 +75,12 @@ final class AppendSessionExchange {
   private S2Error inputError;
   /** Owned by the frontend's executor. */
   private AppendSession session;
+  /** The client's encryption key (null if none was sent). */
+  private final io.s2j.crypto.EncryptionKey key;
 
-  AppendSessionExchange(Frontend fe, ServerMetrics metrics, ChannelHandlerContext ctx, HttpRequest req, BasinName basin) {
+  AppendSessionExchange(Frontend fe, ServerMetrics metrics, ChannelHandlerContext ctx, HttpRequest req, BasinName basin,
+      io.s2j.crypto.EncryptionKey key) {
+    this.key = key;
     this.fe = fe;
     this.metrics = metrics;
     this.ctx = ctx;
@@ -110,9 +114,13 @@ final class AppendSessionExchange {
         reject(f.error());
         return;
       }
+      if (outcome.orThrow().cipher() != null && key == null) {
+        reject(io.s2j.crypto.RecordEncryption.missingKey(outcome.orThrow().cipher()));
+        return;
+      }
       opened = true;
       startResponse();
-      fe.run(() -> session = fe.data().openAppendSession(basin, stream));
+      fe.run(() -> session = fe.data().openAppendSession(basin, stream, key));
       List<AppendInput> inputs = new ArrayList<>(waiting);
       waiting.clear();
       inputs.forEach(this::submit);

@@ -71,7 +71,7 @@ final class ReadSessionExchange {
     this.deliveredBytes = deliveredBytes;
   }
 
-  void open(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd end) {
+  void open(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd end, io.s2j.crypto.EncryptionKey key) {
     basinName = basin.value();
     streamName = stream.value();
     counted = true;
@@ -81,7 +81,7 @@ final class ReadSessionExchange {
       ctx.executor().execute(this::uncount);
     });
     fe.run(() -> {
-      ReadSession s = fe.data().openSession(basin, stream, from, clamp, end,
+      ReadSession s = fe.data().openSession(basin, stream, from, clamp, end, key,
           event -> ctx.executor().execute(() -> onEvent(event)));
       session = s;
       if (cancelled) {

@@ -15,6 +15,7 @@ import io.s2j.frontend.Catalog;
 import io.s2j.frontend.ChannelDirectory;
 import io.s2j.frontend.DataPlane;
 import io.s2j.runtime.Env;
+import io.s2j.runtime.Network;
 import io.s2j.runtime.NodeId;
 import io.s2j.runtime.Scheduler;
 import io.s2j.runtime.metadata.MetadataStore;
@@ -37,6 +38,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,14 +114,29 @@ public final class Server implements AutoCloseable {
 
   /** Over {@code store} with {@code metadata} already opened on it (its own requests are then not counted). */
   static Server start(ServerConfig config, SharedObjectStore store, Metadata metadata) {
+    return start(config, store, metadata, (BiFunction<NodeId, Scheduler, Network>) null);
+  }
+
+  /**
+   * As above, with each node's network from {@code networks} (null: the in-process network), e.g.
+   * every node on its own {@link io.s2j.runtime.real.NettyNetwork}: the cell's components then
+   * talk over TCP as they will between processes.
+   */
+  static Server start(ServerConfig config, SharedObjectStore store, Metadata metadata,
+      BiFunction<NodeId, Scheduler, Network> networks) {
     ServerMetrics metrics = new ServerMetrics(System::currentTimeMillis);
-    return start(config, new ObservedObjectStore(store, metrics), metadata, metrics);
+    return start(config, new ObservedObjectStore(store, metrics), metadata, metrics, networks);
   }
 
   private static Server start(ServerConfig config, SharedObjectStore store, Metadata metadata, ServerMetrics metrics) {
+    return start(config, store, metadata, metrics, null);
+  }
+
+  private static Server start(ServerConfig config, SharedObjectStore store, Metadata metadata, ServerMetrics metrics,
+      BiFunction<NodeId, Scheduler, Network> networks) {
     ChannelKnobs base = config.storage() instanceof ServerConfig.Storage.S3 ? ChannelKnobs.STANDARD : ChannelKnobs.CHEAP_STORE;
     ChannelKnobs knobs = config.flushIntervalMs() == null ? base : withFlushInterval(base, config.flushIntervalMs());
-    RealRuntime runtime = new RealRuntime(store, new SecureRandom().nextLong(), metadata.views(), metadata.closer());
+    RealRuntime runtime = new RealRuntime(store, new SecureRandom().nextLong(), metadata.views(), metadata.closer(), networks);
     Frontend frontend;
     try {
       Map<String, List<NodeId>> hosts = new LinkedHashMap<>();
@@ -142,8 +159,10 @@ public final class Server implements AutoCloseable {
       long cacheNanos = TimeUnit.MILLISECONDS.toNanos(config.streamCacheMs());
       frontend = onExecutor(fe, () -> {
         Catalog catalog = new Catalog(fe, cacheNanos);
-        return new Frontend(fe, catalog, new DataPlane(fe, catalog, directory)
-            .withActivator(new io.s2j.cop.CopClient(fe, List.of(copNode))));
+        DataPlane data = new DataPlane(fe, catalog, directory).withActivator(new io.s2j.cop.CopClient(fe, List.of(copNode)));
+        SecureRandom nonces = new SecureRandom();
+        data.useNonces(nonces::nextBytes);
+        return new Frontend(fe, catalog, data);
       });
     } catch (RuntimeException e) {
       runtime.close();

@@ -141,7 +141,7 @@ class AppendSessionCasesTest {
   private DataPlane.AppendTarget target() {
     // A plain append activates the stream; then the target is its streamlet.
     cell.run(f -> f.data().append(BASIN, STREAM, input(null, "first")));
-    return cell.run(f -> f.data().appendTarget(BASIN, STREAM)).orThrow();
+    return cell.run(f -> f.data().appendTarget(BASIN, STREAM, null)).orThrow();
   }
 
   private Promise<Outcome<AppendResult>> raw(DataPlane.AppendTarget t, String session, long index, String body) {

@@ -143,6 +143,7 @@ public final class Main {
     int[] finished = {0};
     int[] failed = {0};
     long[] events = {0};
+    long[] simulatedMs = {0};
     long[] lastProgress = {start};
     List<Thread> workers = new ArrayList<>();
     for (int j = 0; j < jobs; j++) {
@@ -160,6 +161,7 @@ public final class Main {
             reports[i] = r;
             finished[0]++;
             events[0] += r.events();
+            simulatedMs[0] += r.simulatedMs();
             if (!r.passed()) {
               failed[0]++;
               out.print(r.failureDetails());
@@ -196,7 +198,9 @@ public final class Main {
       }
     }
     double minutes = (System.nanoTime() - start) / 60e9;
-    out.printf(Locale.ROOT, "scenario=%s jobs=%d wall_s=%.1f seeds_per_min=%.1f%n", scenario.name(), jobs, minutes * 60, total / minutes);
+    // Simulated time per wall second is over all jobs together (each job is one thread).
+    out.printf(Locale.ROOT, "scenario=%s jobs=%d wall_s=%.1f seeds_per_min=%.1f events_per_s=%.0f simulated_s_per_wall_s=%.1f%n",
+        scenario.name(), jobs, minutes * 60, total / minutes, events[0] / (minutes * 60), simulatedMs[0] / 1000.0 / (minutes * 60));
     for (RunReport r : failures) {
       out.println("FAILED seed=" + r.seed() + " reproduce: " + r.reproduceCommand());
     }

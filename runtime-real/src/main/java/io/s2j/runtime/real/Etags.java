@@ -1,31 +1,30 @@
 package io.s2j.runtime.real;
 
+import com.dynatrace.hash4j.hashing.HashStream128;
+import com.dynatrace.hash4j.hashing.Hashing;
 import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** The content part of the etags the in-process stores make: a truncated SHA-256 in hex. */
+/**
+ * The content part of the etags the in-process stores make: XXH3-128 in hex. Etags only need to
+ * tell versions apart (each also carries a version number), not to resist forgery, and a
+ * cryptographic hash here cost a third of a busy channel's thread.
+ */
 final class Etags {
-  private static final int HASH_BYTES = 16;
-
   private Etags() {}
 
   static String contentHash(ByteString data) {
-    MessageDigest sha = sha256();
+    HashStream128 h = Hashing.xxh3_128().hashStream();
     for (ByteBuffer b : data.asReadOnlyByteBufferList()) {
-      sha.update(b);
+      if (b.hasArray()) {
+        h.putBytes(b.array(), b.arrayOffset() + b.position(), b.remaining());
+      } else {
+        byte[] copy = new byte[b.remaining()];
+        b.get(copy);
+        h.putBytes(copy);
+      }
     }
-    byte[] digest = sha.digest();
-    return HexFormat.of().formatHex(digest, 0, HASH_BYTES);
-  }
-
-  static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
+    return HexFormat.of().formatHex(h.get().toByteArray());
   }
 }

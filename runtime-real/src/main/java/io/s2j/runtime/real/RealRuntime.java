@@ -6,6 +6,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.local.LocalIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.s2j.runtime.Env;
+import io.s2j.runtime.Network;
 import io.s2j.runtime.NodeId;
 import io.s2j.runtime.RandomSource;
 import io.s2j.runtime.Scheduler;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +44,8 @@ public final class RealRuntime implements AutoCloseable {
   /** Closes the metadata store given with {@link #metadataViews} (after the nodes, before the object store). */
   private final AutoCloseable metadataCloser;
   private final InProcessNetwork network = new InProcessNetwork();
+  /** Each node's network: the in-process one unless another was given (e.g. {@link NettyNetwork}). */
+  private final BiFunction<NodeId, Scheduler, Network> networks;
   private final RandomSource random;
   private final Map<NodeId, Node> nodes = new LinkedHashMap<>();
   private volatile Throwable firstTaskFailure;
@@ -58,6 +62,7 @@ public final class RealRuntime implements AutoCloseable {
     this.random = RandomSource.seeded(rootSeed);
     this.metadataViews = metadataStore::view;
     this.metadataCloser = () -> {};
+    this.networks = network::attach;
   }
 
   /**
@@ -67,10 +72,21 @@ public final class RealRuntime implements AutoCloseable {
    */
   public RealRuntime(SharedObjectStore objectStore, long rootSeed, Function<Scheduler, MetadataStore> metadataViews,
       AutoCloseable metadataCloser) {
+    this(objectStore, rootSeed, metadataViews, metadataCloser, null);
+  }
+
+  /**
+   * As above, with each node's {@link Network} from {@code networks} (given the node and its
+   * executor) instead of the in-process network; null keeps the in-process one. Whoever made the
+   * networks closes them, after this runtime.
+   */
+  public RealRuntime(SharedObjectStore objectStore, long rootSeed, Function<Scheduler, MetadataStore> metadataViews,
+      AutoCloseable metadataCloser, BiFunction<NodeId, Scheduler, Network> networks) {
     this.objectStore = Objects.requireNonNull(objectStore, "objectStore");
     this.random = RandomSource.seeded(rootSeed);
     this.metadataViews = Objects.requireNonNull(metadataViews, "metadataViews");
     this.metadataCloser = Objects.requireNonNull(metadataCloser, "metadataCloser");
+    this.networks = networks != null ? networks : network::attach;
   }
 
   /**
@@ -94,7 +110,7 @@ public final class RealRuntime implements AutoCloseable {
         node,
         RealClock.INSTANCE,
         scheduler,
-        network.attach(node, scheduler),
+        networks.apply(node, scheduler),
         objectStore.view(scheduler),
         metadataViews.apply(scheduler),
         random.fork(node.value()));

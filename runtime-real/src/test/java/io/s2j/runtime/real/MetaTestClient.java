@@ -49,6 +49,11 @@ final class MetaTestClient implements AutoCloseable {
   private final MetadataStore store;
 
   MetaTestClient(ObjectStoreMetadataStore meta) {
+    this(meta::view);
+  }
+
+  /** A client of the view {@code views} gives for this client's executor. */
+  MetaTestClient(Function<Scheduler, MetadataStore> views) {
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "meta-test-client");
       t.setDaemon(true);
@@ -76,7 +81,7 @@ final class MetaTestClient implements AutoCloseable {
         return Thread.currentThread() == thread;
       }
     };
-    this.store = meta.view(scheduler);
+    this.store = views.apply(scheduler);
   }
 
   <T> T await(Function<MetadataStore, Promise<T>> op) {

@@ -23,6 +23,11 @@ public final class RealHarness implements SeamHarness {
     this.runtime = new RealRuntime(objectStore);
   }
 
+  /** A harness over {@code runtime} (closed with the harness). */
+  public RealHarness(RealRuntime runtime) {
+    this.runtime = runtime;
+  }
+
   public RealRuntime runtime() {
     return runtime;
   }
