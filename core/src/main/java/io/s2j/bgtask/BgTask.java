@@ -343,10 +343,10 @@ public final class BgTask {
     }));
   }
 
-  private StreamletRef ref(StreamMeta meta, StreamletMeta sl) {
-    ResolvedStreamConfig config = ConfigProtos.resolvedFromProto(meta.getConfig());
-    return ChannelRpc.streamletRef(sl.getStreamletId(), new StreamPosition(sl.getStartSeqNum(), sl.getStartTimestamp()),
-        config, meta.hasCipher() ? ConfigProtos.fromProto(meta.getCipher()) : null);
+  /** The reference to {@code sl}, link {@code index} of {@code meta}'s chain. */
+  private StreamletRef ref(StreamMeta meta, StreamletMeta sl, long index) {
+    return ChannelRpc.linkRef(meta.getStreamId(), index, sl, ConfigProtos.resolvedFromProto(meta.getConfig()),
+        meta.hasCipher() ? ConfigProtos.fromProto(meta.getCipher()) : null);
   }
 
   private Promise<Optional<TrimMeta>> trimMeta(long streamId) {
@@ -476,7 +476,8 @@ public final class BgTask {
       return catalog.activate(meta.getStreamId(), directory.channelIds(), c -> 0).map(x -> Done.DONE);
     }
     StreamletMeta sl = chain.get(chain.size() - 1);
-    TailRequest request = TailRequest.newBuilder().setStreamlet(ref(meta, sl)).build();
+    long index = chain.size() - 1;
+    TailRequest request = TailRequest.newBuilder().setStreamlet(ref(meta, sl, index)).build();
     return call(sl.getChannelId(), ChannelRpc.TAIL, request, r -> r.hasError() && unavailable(r.getError()))
         .flatMap(tail -> trimMeta(meta.getStreamId()).flatMap(trim -> {
           if (!tail.hasTail()) {
@@ -491,7 +492,7 @@ public final class BgTask {
           if (floor < t.seqNum() || nowMs() - t.timestamp() < minAgeMs) {
             return done();
           }
-          return terminalTrim(meta, sl, t.seqNum()).map(r -> {
+          return terminalTrim(meta, sl, index, t.seqNum()).map(r -> {
             if (r.hasAck() || (r.hasError() && r.getError().getCode().equals(ErrorCode.STREAM_DELETION_PENDING.name()))) {
               counters.deletesOnEmpty++;
               catalog.deleteStream(basin, stream);
@@ -502,11 +503,11 @@ public final class BgTask {
   }
 
   /** Appends a terminal trim (a trim command to u64::MAX) to the streamlet, optionally at {@code matchSeqNum}. */
-  private Promise<AppendResponse> terminalTrim(StreamMeta meta, StreamletMeta sl, Long matchSeqNum) {
+  private Promise<AppendResponse> terminalTrim(StreamMeta meta, StreamletMeta sl, long index, Long matchSeqNum) {
     io.s2j.record.AppendRecord trim = Command.toRecord(new Command.Trim(-1L));
     // A timestamp of now satisfies every timestamping mode (client-require included).
     trim = new io.s2j.record.AppendRecord(nowMs(), trim.headers(), trim.body());
-    AppendRequest.Builder request = AppendRequest.newBuilder().setStreamlet(ref(meta, sl)).addRecords(ChannelRpc.toProto(trim))
+    AppendRequest.Builder request = AppendRequest.newBuilder().setStreamlet(ref(meta, sl, index)).addRecords(ChannelRpc.toProto(trim))
         .setTerminalTrim(true);
     if (matchSeqNum != null) {
       request.setMatchSeqNum(matchSeqNum);
@@ -530,14 +531,16 @@ public final class BgTask {
       if (chainKvs.isEmpty()) {
         tombstoned = Promise.completed(env.scheduler(), true);
       } else {
-        StreamletMeta sl = parse(chainKvs.get(chainKvs.size() - 1), StreamletMeta::parseFrom);
+        KeyValue lastLink = chainKvs.get(chainKvs.size() - 1);
+        StreamletMeta sl = parse(lastLink, StreamletMeta::parseFrom);
+        long index = MetaKey.u64At(lastLink.key(), 1);
         tombstoned = env.metadataStore().get(MetaKey.segmentHead(sl.getStreamletId())).flatMap(head -> {
           if (head.isPresent() && parse(head.get(), SegmentHeadMeta::parseFrom).getDeleted()) {
             return Promise.completed(env.scheduler(), true);
           }
           // Not yet: (again) append the terminal trim; the channel writes the tombstone once it is
           // durable, and a later round finds it. A refusal as "being deleted" means it is there.
-          return terminalTrim(meta, sl, null).handle((r, f) -> false);
+          return terminalTrim(meta, sl, index, null).handle((r, f) -> false);
         });
       }
       return tombstoned.flatMap(ready -> {

@@ -103,6 +103,11 @@ public final class Channel {
   private Cancellable flushTimer;
   private boolean flushDue;
   private long pendingBytes;
+  private long appendedBytes;
+  /** Migrations this incarnation sealed: new streamlet id → when it stopped accepting appends. */
+  private final TreeMap<Long, Long> migrationsSealedNanos = new TreeMap<>();
+  /** When this incarnation acknowledged each streamlet's first batch. */
+  private final TreeMap<Long, Long> firstAckNanos = new TreeMap<>();
   /** Held records already in segments (evictable). */
   private long segmentedHeldBytes;
   /** Held records not yet in segments (not evictable). */
@@ -130,6 +135,14 @@ public final class Channel {
     boolean deleting;
     /** The terminal trim is durable: the streamlet gets a tombstone head instead of segments. */
     boolean deletedDurable;
+    /** Its chain link was read once by this incarnation (whether a migration sealed it). */
+    boolean linkChecked;
+    /** A migration is sealing it: appends are refused from now on. */
+    boolean sealing;
+    /** Sealed at this seq num (tentatively while the migration commit is unresolved); null: open. */
+    Long sealedAt;
+    /** Where the streamlet starts (a link after a migration starts past 0): its first segment starts here. */
+    long startSeq;
 
     Streamlet(long id, StreamState state) {
       this.id = id;
@@ -224,6 +237,8 @@ public final class Channel {
     env.network().serve(ChannelRpc.APPEND, this::onAppend);
     env.network().serve(ChannelRpc.READ, this::onRead);
     env.network().serve(ChannelRpc.TAIL, this::onTail);
+    env.network().serve(ChannelRpc.MIGRATE, this::onMigrate);
+    env.network().serve(ChannelRpc.STATUS, this::onStatus);
     env.scheduler().execute(() -> takeOver(0));
   }
 
@@ -405,6 +420,7 @@ public final class Channel {
       long trim = e.trimPoint() != null ? e.trimPoint() : (s == null ? 0 : s.pending.trimPoint());
       if (s == null) {
         s = new Streamlet(e.streamletId(), new StreamState(tail, token, trim));
+        s.startSeq = e.firstSeqNum();
         streamlets.put(s.id, s);
       } else {
         Invariants.check(s.durableTail.seqNum() == e.firstSeqNum(),
@@ -532,9 +548,11 @@ public final class Channel {
   private void withStreamlet(StreamletRef ref, java.util.function.Consumer<Streamlet> then) {
     long id = ref.getStreamletId();
     Streamlet known = streamlets.get(id);
-    if (known != null) {
-      known.config = ConfigProtos.resolvedFromProto(ref.getConfig());
-      known.cipher = ref.getCipher() == StreamCipherProto.STREAM_CIPHER_UNSPECIFIED ? null : ConfigProtos.fromProto(ref.getCipher());
+    if (known != null && (known.linkChecked || ref.getStreamId() == 0)) {
+      if (ref.hasConfig()) { // the cop's migration requests carry none: they append nothing
+        known.config = ConfigProtos.resolvedFromProto(ref.getConfig());
+        known.cipher = ref.getCipher() == StreamCipherProto.STREAM_CIPHER_UNSPECIFIED ? null : ConfigProtos.fromProto(ref.getCipher());
+      }
       then.accept(known);
       return;
     }
@@ -552,6 +570,10 @@ public final class Channel {
 
   private void loadStreamlet(StreamletRef ref, int attempt) {
     long id = ref.getStreamletId();
+    if (streamlets.containsKey(id)) {
+      checkLink(ref, attempt);
+      return;
+    }
     env.metadataStore().get(MetaKey.segmentHead(id)).onComplete((head, failure) -> {
       if (failure != null) {
         later(attempt, () -> loadStreamlet(ref, attempt + 1));
@@ -568,13 +590,63 @@ public final class Channel {
           s.deleting = h.getDeleted();
           s.deletedDurable = h.getDeleted();
         } else {
-          s = new Streamlet(id, new StreamState(ChannelRpc.fromProto(ref.getStart()), "", 0));
+          s = new Streamlet(id, new StreamState(ChannelRpc.fromProto(ref.getStart()), ref.getStartFencingToken(),
+              ref.getStartTrimPoint()));
+          s.startSeq = ref.getStart().getSeqNum();
+          s.segmentedUpTo = s.startSeq;
         }
         streamlets.put(id, s);
       }
-      List<Runnable> waiting = loading.remove(id);
-      waiting.forEach(Runnable::run);
+      checkLink(ref, 0);
     });
+  }
+
+  /**
+   * Reads the streamlet's chain link once per incarnation: a link with an end was sealed by a
+   * migration (perhaps by an earlier incarnation), and this one must refuse its appends too.
+   */
+  private void checkLink(StreamletRef ref, int attempt) {
+    long id = ref.getStreamletId();
+    Streamlet s = streamlets.get(id);
+    if (ref.getStreamId() == 0 || s.linkChecked) {
+      runLoaded(id);
+      return;
+    }
+    env.metadataStore().get(MetaKey.streamlet(ref.getStreamId(), ref.getIndex())).onComplete((link, failure) -> {
+      if (failure != null) {
+        later(attempt, () -> checkLink(ref, attempt + 1));
+        return;
+      }
+      if (!s.linkChecked) {
+        s.linkChecked = true;
+        if (link.isPresent()) {
+          io.s2j.metadata.proto.StreamletMeta meta = parseLink(link.get().value());
+          Invariants.check(meta.getStreamletId() == id, "link %d/%d names streamlet %d, not %d",
+              ref.getStreamId(), ref.getIndex(), meta.getStreamletId(), id);
+          if (meta.hasEndSeqNum()) {
+            Invariants.check(s.pending.tail().seqNum() <= meta.getEndSeqNum(),
+                "streamlet %d is sealed at %d but this channel holds it up to %d", id, meta.getEndSeqNum(), s.pending.tail().seqNum());
+            s.sealedAt = meta.getEndSeqNum();
+          }
+        }
+      }
+      runLoaded(id);
+    });
+  }
+
+  private void runLoaded(long id) {
+    List<Runnable> waiting = loading.remove(id);
+    if (waiting != null) {
+      waiting.forEach(Runnable::run);
+    }
+  }
+
+  private static io.s2j.metadata.proto.StreamletMeta parseLink(ByteString bytes) {
+    try {
+      return io.s2j.metadata.proto.StreamletMeta.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new Invariants.InvariantViolation("corrupt streamlet link: " + e.getMessage());
+    }
   }
 
   static AppendResponse ackResponse(io.s2j.api.AppendAck ack) {
@@ -593,6 +665,10 @@ public final class Channel {
 
   private Promise<AppendResponse> onAppend(NodeId caller, AppendRequest request) {
     Promise<AppendResponse> response = env.promise();
+    if (foreign(request.getStreamlet())) {
+      response.complete(error(ErrorCode.UNAVAILABLE, "this host serves " + channelId, false));
+      return response;
+    }
     if (request.hasSession()) {
       ordered(request, response);
     } else {
@@ -741,6 +817,10 @@ public final class Channel {
       if (s.deleting) {
         // S2-API §12.2: from the terminal trim on, every append fails (case 163).
         refuse(order, response, error(ErrorCode.STREAM_DELETION_PENDING, "stream is being deleted", false));
+        return;
+      }
+      if (s.sealing || s.sealedAt != null) {
+        refuse(order, response, sealedError(s));
         return;
       }
       AppendInput checked = input;
@@ -918,6 +998,8 @@ public final class Channel {
       touched.add(s);
     }
     for (Pending p : chunk.pending) {
+      firstAckNanos.putIfAbsent(p.streamlet().id, env.clock().nowNanos());
+      appendedBytes += p.meteredBytes();
       pendingBytes -= p.meteredBytes();
       io.s2j.api.AppendAck ack = p.step().ack(p.streamlet().durableTail);
       p.response().complete(ackResponse(ack));
@@ -1066,7 +1148,7 @@ public final class Channel {
         writeTombstone(s, head);
         return;
       }
-      long first = head.map(kv -> parseHead(kv.value())).orElse(0L);
+      long first = head.map(kv -> parseHead(kv.value())).orElse(s.startSeq);
       segmented(s, first);
       long end = s.durableTail.seqNum();
       SegmentHeadMeta newHead = SegmentHeadMeta.newBuilder().setNextSeqNum(end).setTailTimestamp(s.durableTail.timestamp())
@@ -1273,14 +1355,14 @@ public final class Channel {
 
   private Promise<ReadResponse> onRead(NodeId caller, ReadRequest request) {
     Promise<ReadResponse> response = env.promise();
-    if (state != State.SERVING) {
+    if (state != State.SERVING || foreign(request.getStreamlet())) {
       response.complete(readUnavailable());
       return response;
     }
     withStreamlet(request.getStreamlet(), s -> barrier(owner -> {
       if (!owner) {
         response.complete(readUnavailable());
-      } else if (request.getStartSeqNum() >= s.durableTail.seqNum() && request.getWaitMs() > 0
+      } else if (request.getStartSeqNum() >= s.durableTail.seqNum() && request.getWaitMs() > 0 && s.sealedAt == null
           && s.waiters.size() < knobs.waitersMax()) {
         Waiter w = new Waiter(request, response);
         w.timer = env.scheduler().schedule(request.getWaitMs() * 1_000_000L, () -> {
@@ -1320,7 +1402,8 @@ public final class Channel {
     long firstHeld = first == null ? s.durableTail.seqNum() : first.seqNum();
     ReadResponse.Records.Builder out = ReadResponse.Records.newBuilder()
         .setTail(ChannelRpc.toProto(s.durableTail)).setFirstHeldSeqNum(firstHeld)
-        .setTrimPoint(bug == PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD ? 0 : s.durableTrim);
+        .setTrimPoint(bug == PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD ? 0 : s.durableTrim)
+        .setSealed(s.sealedAt != null && start >= s.sealedAt);
     if (first != null && start >= firstHeld && start < s.durableTail.seqNum()) {
       long bytes = 0;
       for (Iterator<SequencedRecord> it = s.retained.from(start); it.hasNext() && out.getRecordsCount() < request.getRecordsMax(); ) {
@@ -1337,16 +1420,272 @@ public final class Channel {
 
   private Promise<TailResponse> onTail(NodeId caller, TailRequest request) {
     Promise<TailResponse> response = env.promise();
-    if (state != State.SERVING) {
+    if (state != State.SERVING || foreign(request.getStreamlet())) {
       response.complete(TailResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE,
           "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false)).build());
     } else {
-      withStreamlet(request.getStreamlet(), s -> barrier(owner -> response.complete(owner
-          ? TailResponse.newBuilder().setTail(ChannelRpc.toProto(s.durableTail))
-              .setTrimPoint(bug == PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD ? 0 : s.durableTrim).setDeleting(s.deleting).build()
-          : TailResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE, "channel " + channelId + " was taken over", false)).build())));
+      withStreamlet(request.getStreamlet(), s -> barrier(owner -> response.complete(!owner
+          ? TailResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE, "channel " + channelId + " was taken over", false)).build()
+          : s.sealedAt != null ? TailResponse.newBuilder().setError(sealedError(s).getError()).build()
+          : TailResponse.newBuilder().setTail(ChannelRpc.toProto(s.durableTail))
+              .setTrimPoint(bug == PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD ? 0 : s.durableTrim).setDeleting(s.deleting).build())));
     }
     return response;
+  }
+
+  /** True when the request names another channel (this host serves {@link #channelId} only). */
+  private boolean foreign(StreamletRef ref) {
+    return !ref.getChannelId().isEmpty() && !ref.getChannelId().equals(channelId);
+  }
+
+  private AppendResponse sealedError(Streamlet s) {
+    return AppendResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE,
+        "streamlet " + s.id + " of channel " + channelId + " is sealed" + (s.sealedAt == null ? "" : " at " + s.sealedAt)
+            + ": the stream moved on", false).toBuilder().setSealed(true)).build();
+  }
+
+  // ---------------------------------------------------------------- migration (the source side)
+
+  private static io.s2j.channel.proto.MigrateResponse migrateError(String message) {
+    return io.s2j.channel.proto.MigrateResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE, message, false)).build();
+  }
+
+  /**
+   * Hands a streamlet over to a new link on another channel (docs/design.md, "The cop"): seal it
+   * (appends refused from now on), wait until everything already accepted is durable — the barrier
+   * chunk follows every batch of it — so that the durable tail is the streamlet's final tail, then
+   * commit the chain change. The commit is guarded by the cop's epoch (a deposed cop's request
+   * fails), the link's revision (the cop's view is current) and this incarnation's channel key (no
+   * take-over since: a later incarnation reads the link before serving the streamlet, so it either
+   * sees the seal or the commit fails). Until the commit resolves the seal is tentative; a commit
+   * that cannot have applied lifts it.
+   */
+  private Promise<io.s2j.channel.proto.MigrateResponse> onMigrate(NodeId caller, io.s2j.channel.proto.MigrateRequest request) {
+    Promise<io.s2j.channel.proto.MigrateResponse> response = env.promise();
+    if (state != State.SERVING || foreign(request.getStreamlet()) || request.getStreamlet().getStreamId() == 0) {
+      response.complete(migrateError("channel " + channelId + " cannot migrate this streamlet now"));
+      return response;
+    }
+    withStreamlet(request.getStreamlet(), s -> {
+      if (s.sealing || s.sealedAt != null || state != State.SERVING) {
+        response.complete(migrateError("streamlet " + s.id + " is already sealed or being sealed"));
+        return;
+      }
+      s.sealing = true;
+      long sealStartNanos = env.clock().nowNanos();
+      if (bug == PlantedBug.MIGRATION_LOSES_INFLIGHT_APPEND) {
+        // The bug: take the durable tail as final without waiting for the batches in flight.
+        sealed(s, request, response, sealStartNanos);
+        return;
+      }
+      barrier(owner -> {
+        if (!owner) {
+          response.complete(migrateError("channel " + channelId + " was taken over while sealing"));
+        } else {
+          sealed(s, request, response, sealStartNanos);
+        }
+      });
+    });
+    return response;
+  }
+
+  private void sealed(Streamlet s, io.s2j.channel.proto.MigrateRequest request, Promise<io.s2j.channel.proto.MigrateResponse> response,
+      long sealStartNanos) {
+    Invariants.check(bug == PlantedBug.MIGRATION_LOSES_INFLIGHT_APPEND || s.durableTail.seqNum() == s.pending.tail().seqNum(),
+        "streamlet %d sealed with batches in flight: durable %s, pending %s", s.id, s.durableTail, s.pending.tail());
+    s.sealedAt = s.durableTail.seqNum();
+    migrationsSealedNanos.put(request.getNewStreamletId(), sealStartNanos);
+    // Readers parked at the end learn of the seal now and go on to the next link.
+    for (Iterator<Waiter> it = s.waiters.iterator(); it.hasNext(); ) {
+      Waiter w = it.next();
+      it.remove();
+      w.timer.cancel();
+      w.response.complete(read(s, w.request));
+    }
+    Migration m = new Migration(s, request, s.durableTail, s.durableToken, s.durableTrim, response);
+    commitMigration(m, 0);
+  }
+
+  /** A migration this incarnation sealed, until its commit resolves. */
+  private static final class Migration {
+    final Streamlet s;
+    final io.s2j.channel.proto.MigrateRequest request;
+    final StreamPosition end;
+    final String token;
+    final long trim;
+    final Promise<io.s2j.channel.proto.MigrateResponse> response;
+    /** A commit of it had an unknown outcome: lifting the seal needs proof it can never apply. */
+    boolean unresolved;
+
+    Migration(Streamlet s, io.s2j.channel.proto.MigrateRequest request, StreamPosition end, String token, long trim,
+        Promise<io.s2j.channel.proto.MigrateResponse> response) {
+      this.s = s;
+      this.request = request;
+      this.end = end;
+      this.token = token;
+      this.trim = trim;
+      this.response = response;
+    }
+
+    ByteString linkKey() {
+      return MetaKey.streamlet(request.getStreamlet().getStreamId(), request.getStreamlet().getIndex());
+    }
+
+    ByteString nextKey() {
+      return MetaKey.streamlet(request.getStreamlet().getStreamId(), request.getStreamlet().getIndex() + 1);
+    }
+  }
+
+  static final int MIGRATION_COMMIT_ATTEMPTS_MAX = 6;
+
+  private void commitMigration(Migration m, int attempt) {
+    if (state != State.SERVING) {
+      // Fenced: the next incarnation reads the link before serving the streamlet.
+      m.response.complete(migrateError("channel " + channelId + " was taken over while migrating"));
+      return;
+    }
+    if (attempt >= MIGRATION_COMMIT_ATTEMPTS_MAX) {
+      liftSeal(m, 0);
+      return;
+    }
+    ByteString channelKey = MetaKey.channel(channelId);
+    env.metadataStore().get(channelKey).onComplete((channel, failure) -> {
+      if (failure != null) {
+        later(attempt, () -> commitMigration(m, attempt + 1));
+        return;
+      }
+      if (channel.isEmpty() || parseChannelMeta(channel.get().value()).getEpoch() != epoch) {
+        // Another incarnation took the channel over: no commit of this one can land any more (each
+        // was guarded by the channel key as it was before). Lift the seal rather than keep refusing
+        // appends: refusals write no chunk, so this incarnation would never learn it is fenced and
+        // frontends would never go to the new one (found by the sweep as a liveness failure).
+        unseal(m, "channel " + channelId + " was taken over while migrating");
+        return;
+      }
+      env.metadataStore().get(m.linkKey()).onComplete((link, linkFailure) -> {
+        if (linkFailure != null) {
+          later(attempt, () -> commitMigration(m, attempt + 1));
+          return;
+        }
+        if (link.isEmpty()) {
+          // The stream was deleted and bgtask purged its chain while the seal drained: no commit can
+          // apply (found by the sweep once bgtask and the cop ran together).
+          unseal(m, "the stream's chain is gone (deleted)");
+          return;
+        }
+        io.s2j.metadata.proto.StreamletMeta meta = parseLink(link.get().value());
+        if (meta.hasEndSeqNum()) {
+          // An earlier attempt of ours landed (only the streamlet's own channel commits its seal).
+          Invariants.check(meta.getEndSeqNum() == m.end.seqNum(), "streamlet %d sealed at %d, migration ended at %s",
+              m.s.id, meta.getEndSeqNum(), m.end);
+          committed(m);
+          return;
+        }
+        if (link.get().modRevision() != m.request.getLinkRevision()) {
+          // The cop's view is stale; no commit of ours can apply any more (its guard is gone).
+          unseal(m, "the chain changed since the cop read it");
+          return;
+        }
+        io.s2j.metadata.proto.StreamletMeta sealedLink = meta.toBuilder().setEndSeqNum(m.end.seqNum()).build();
+        io.s2j.metadata.proto.StreamletMeta next = io.s2j.metadata.proto.StreamletMeta.newBuilder()
+            .setStreamletId(m.request.getNewStreamletId()).setChannelId(m.request.getNewChannelId())
+            .setStartSeqNum(m.end.seqNum()).setStartTimestamp(m.end.timestamp())
+            .setStartFencingToken(m.token).setStartTrimPoint(m.trim)
+            .setCopEpoch(copEpochOf(m.request.getCopValue())).build();
+        Txn.Builder guarded = Txn.builder();
+        if (!m.request.getCopValue().isEmpty()) {
+          guarded.ifValue(MetaKey.cop(), m.request.getCopValue()); // only a cop holding no epoch sends none (a planted bug)
+        }
+        Txn txn = guarded
+            .ifRevision(m.linkKey(), link.get().modRevision())
+            .ifRevision(channelKey, channel.get().modRevision())
+            .ifAbsent(m.nextKey())
+            .put(m.linkKey(), sealedLink.toByteString())
+            .put(m.nextKey(), next.toByteString()).build();
+        env.metadataStore().commit(txn).onComplete((result, commitFailure) -> {
+          if (commitFailure != null) {
+            if (commitFailure instanceof IoFailure io && io.indefinite()) {
+              m.unresolved = true;
+            }
+            later(attempt, () -> commitMigration(m, attempt + 1));
+          } else if (result instanceof TxnResult.Committed) {
+            committed(m);
+          } else {
+            // A guard failed: the channel key may have moved for garbage collection; read again.
+            later(attempt, () -> commitMigration(m, attempt + 1));
+          }
+        });
+      });
+    });
+  }
+
+  private static long copEpochOf(ByteString copValue) {
+    try {
+      return io.s2j.metadata.proto.CopMeta.parseFrom(copValue).getEpoch();
+    } catch (InvalidProtocolBufferException e) {
+      return 0;
+    }
+  }
+
+  private void committed(Migration m) {
+    m.s.sealing = false;
+    m.response.complete(io.s2j.channel.proto.MigrateResponse.newBuilder().setSealedAt(ChannelRpc.toProto(m.end)).build());
+  }
+
+  /**
+   * Gives up on a migration: a commit whose outcome is unknown could still apply, so the link is
+   * first rewritten unchanged under the revision that commit was guarded by — after that it never
+   * can — and only then are appends accepted again.
+   */
+  private void liftSeal(Migration m, int attempt) {
+    if (state != State.SERVING) {
+      m.response.complete(migrateError("channel " + channelId + " was taken over while migrating"));
+      return;
+    }
+    if (!m.unresolved) {
+      unseal(m, "the migration commit failed");
+      return;
+    }
+    env.metadataStore().get(m.linkKey()).onComplete((link, failure) -> {
+      if (failure != null || link.isEmpty()) {
+        later(attempt, () -> liftSeal(m, attempt + 1));
+        return;
+      }
+      io.s2j.metadata.proto.StreamletMeta meta = parseLink(link.get().value());
+      if (meta.hasEndSeqNum()) {
+        committed(m);
+        return;
+      }
+      if (link.get().modRevision() != m.request.getLinkRevision()) {
+        unseal(m, "the migration commit failed");
+        return;
+      }
+      Txn txn = Txn.builder().ifRevision(m.linkKey(), link.get().modRevision()).put(m.linkKey(), link.get().value()).build();
+      env.metadataStore().commit(txn).onComplete((result, commitFailure) -> later(attempt, () -> liftSeal(m, attempt + 1)));
+    });
+  }
+
+  private void unseal(Migration m, String why) {
+    m.s.sealing = false;
+    m.s.sealedAt = null;
+    migrationsSealedNanos.remove(m.request.getNewStreamletId());
+    m.response.complete(migrateError("migration of streamlet " + m.s.id + " abandoned: " + why));
+  }
+
+  private Promise<io.s2j.channel.proto.StatusResponse> onStatus(NodeId caller, io.s2j.channel.proto.StatusRequest request) {
+    long open = streamlets.values().stream().filter(s -> s.sealedAt == null && !s.sealing).count();
+    return Promise.completed(env.scheduler(), io.s2j.channel.proto.StatusResponse.newBuilder().setChannelId(channelId)
+        .setServing(state == State.SERVING).setEpoch(epoch).setActiveStreamlets(open).setAppendedBytes(appendedBytes).build());
+  }
+
+  /** Migrations this incarnation sealed: new streamlet id → virtual time it stopped accepting appends. */
+  public java.util.Map<Long, Long> migrationsSealedNanos() {
+    return java.util.Collections.unmodifiableMap(migrationsSealedNanos);
+  }
+
+  /** When this incarnation acknowledged each streamlet's first batch. */
+  public java.util.Map<Long, Long> firstAckNanos() {
+    return java.util.Collections.unmodifiableMap(firstAckNanos);
   }
 
   /** For tests and checks: a streamlet's durable tail, or null if the channel does not know it. */

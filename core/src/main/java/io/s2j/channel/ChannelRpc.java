@@ -33,6 +33,14 @@ public final class ChannelRpc {
   public static final RpcMethod<TailRequest, TailResponse> TAIL =
       RpcMethod.of("channel.Tail", TailRequest.parser(), TailResponse.parser());
 
+  public static final RpcMethod<io.s2j.channel.proto.MigrateRequest, io.s2j.channel.proto.MigrateResponse> MIGRATE =
+      RpcMethod.of("channel.Migrate", io.s2j.channel.proto.MigrateRequest.parser(), io.s2j.channel.proto.MigrateResponse.parser());
+  public static final RpcMethod<io.s2j.channel.proto.StatusRequest, io.s2j.channel.proto.StatusResponse> STATUS =
+      RpcMethod.of("channel.Status", io.s2j.channel.proto.StatusRequest.parser(), io.s2j.channel.proto.StatusResponse.parser());
+
+  public static final RpcMethod<io.s2j.channel.proto.HostRequest, io.s2j.channel.proto.HostResponse> HOST =
+      RpcMethod.of("channel.Host", io.s2j.channel.proto.HostRequest.parser(), io.s2j.channel.proto.HostResponse.parser());
+
   public static PositionProto toProto(StreamPosition p) {
     return PositionProto.newBuilder().setSeqNum(p.seqNum()).setTimestamp(p.timestamp()).build();
   }
@@ -83,6 +91,29 @@ public final class ChannelRpc {
       long streamletId, StreamPosition start, ResolvedStreamConfig config, StreamCipher cipher) {
     io.s2j.channel.proto.StreamletRef.Builder b = io.s2j.channel.proto.StreamletRef.newBuilder()
         .setStreamletId(streamletId).setStart(toProto(start)).setConfig(ConfigProtos.toProto(config));
+    if (cipher != null) {
+      b.setCipher(ConfigProtos.toProto(cipher));
+    }
+    return b.build();
+  }
+
+  /**
+   * The reference to link {@code index} of stream {@code streamId}'s chain, as its metadata describes
+   * it: every field a channel needs to load the streamlet the way its creator meant (a link after a
+   * migration starts past 0, with the fencing token and trim point of the link before it). A
+   * component that built a partial reference made a channel load such a streamlet with trim point 0
+   * (found by the sweep: a read below a trim was served). {@code config} may be null for requests
+   * that load nothing (a migration of a loaded streamlet).
+   */
+  public static io.s2j.channel.proto.StreamletRef linkRef(long streamId, long index, io.s2j.metadata.proto.StreamletMeta link,
+      ResolvedStreamConfig config, StreamCipher cipher) {
+    io.s2j.channel.proto.StreamletRef.Builder b = io.s2j.channel.proto.StreamletRef.newBuilder()
+        .setStreamletId(link.getStreamletId()).setStart(toProto(new StreamPosition(link.getStartSeqNum(), link.getStartTimestamp())))
+        .setStreamId(streamId).setIndex(index).setStartFencingToken(link.getStartFencingToken())
+        .setStartTrimPoint(link.getStartTrimPoint()).setChannelId(link.getChannelId());
+    if (config != null) {
+      b.setConfig(ConfigProtos.toProto(config));
+    }
     if (cipher != null) {
       b.setCipher(ConfigProtos.toProto(cipher));
     }

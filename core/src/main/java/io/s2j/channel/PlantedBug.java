@@ -24,7 +24,10 @@ public enum PlantedBug {
   CACHEY_WRONG_PAGE("Cachey keys its pages by page index only, so it serves a page of another object (of the same page length)."),
   TRIM_EXPOSES_TRIMMED_RECORD("Reads ignore the trim point: the channel serves held records below it and the frontend reads segments below it."),
   GC_DELETES_REFERENCED_SEGMENT("bgtask collects every segment that starts below the trim point, including the one holding it."),
-  RECREATE_SEES_OLD_INCARNATION("A stream's id is derived from its name (as s2-lite's is), so a re-created stream shares the old incarnation's keys.");
+  RECREATE_SEES_OLD_INCARNATION("A stream's id is derived from its name (as s2-lite's is), so a re-created stream shares the old incarnation's keys."),
+  MIGRATION_LOSES_INFLIGHT_APPEND("Migration seals a streamlet at its durable tail without waiting for the batches in flight."),
+  MIGRATION_READ_GAP("Frontend: a read moving on to the next streamlet of a chain starts one record past its start."),
+  TWO_COPS_ACT("A cop acts without holding the cop epoch: no lease check, and its writes are not conditioned on the epoch.");
 
   private final String description;
 

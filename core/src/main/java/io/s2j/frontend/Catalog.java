@@ -485,7 +485,7 @@ public final class Catalog {
           .setStartSeqNum(0)
           .setStartTimestamp(0)
           .build();
-      return Step.write(Txn.builder().ifAbsent(first), first, meta.toByteString(), List.of(streamlet(0, meta)));
+      return Step.write(Txn.builder().ifAbsent(first), first, meta.toByteString(), List.of(streamlet(streamId, 0, meta)));
     }));
   }
 
@@ -507,7 +507,7 @@ public final class Catalog {
   private Promise<List<Streamlet>> chain(long streamId) {
     ByteString prefix = MetaKey.streamletsPrefix(streamId);
     return scanAll(prefix, MetadataStore.prefixEnd(prefix), new ArrayList<>())
-        .map(kvs -> kvs.stream().map(kv -> streamlet(MetaKey.u64At(kv.key(), 1), parse(kv, StreamletMeta::parseFrom))).toList());
+        .map(kvs -> kvs.stream().map(kv -> streamlet(streamId, MetaKey.u64At(kv.key(), 1), parse(kv, StreamletMeta::parseFrom))).toList());
   }
 
   private Promise<List<KeyValue>> scanAll(ByteString from, ByteString end, List<KeyValue> found) {
@@ -520,9 +520,11 @@ public final class Catalog {
     });
   }
 
-  private static Streamlet streamlet(long index, StreamletMeta m) {
+  /** A chain link from its metadata. */
+  public static Streamlet streamlet(long streamId, long index, StreamletMeta m) {
     return new Streamlet(index, m.getStreamletId(), m.getChannelId(), m.getStartSeqNum(),
-        m.hasEndSeqNum() ? m.getEndSeqNum() : null, m.getStartTimestamp());
+        m.hasEndSeqNum() ? m.getEndSeqNum() : null, m.getStartTimestamp(), m.getStartFencingToken(), m.getStartTrimPoint(),
+        streamId);
   }
 
   private static OpenedStream opened(StreamMeta meta, List<Streamlet> chain, boolean created) {

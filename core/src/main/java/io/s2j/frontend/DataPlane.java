@@ -112,6 +112,7 @@ public final class DataPlane {
     this.directory = directory;
     this.bug = bug;
     this.objects = objects;
+    this.activator = streamId -> catalog.activate(streamId, directory.channelIds(), c -> 0);
     this.nonces = env.random().fork("nonces")::nextBytes;
   }
 
@@ -159,7 +160,74 @@ public final class DataPlane {
 
   static StreamletRef ref(Streamlet sl, OpenedStream stream) {
     return ChannelRpc.streamletRef(sl.streamletId(), new StreamPosition(sl.startSeqNum(), sl.startTimestamp()),
-        stream.config(), stream.cipher());
+        stream.config(), stream.cipher()).toBuilder()
+        .setStreamId(sl.streamId()).setIndex(sl.index()).setStartFencingToken(sl.startFencingToken())
+        .setStartTrimPoint(sl.startTrimPoint()).setChannelId(sl.channelId()).build();
+  }
+
+  /** Prefix of the message of a failure meaning "this streamlet is sealed: read the chain again". */
+  static final String SEALED = "sealed: ";
+  /** How often a call that met a sealed streamlet reads the chain again before giving up. */
+  static final int SEALED_RETRIES_MAX = 40;
+  static final long SEALED_RETRY_BACKOFF_MIN_NANOS = 5_000_000L;
+  static final long SEALED_RETRY_BACKOFF_MAX_NANOS = 200_000_000L;
+
+  /**
+   * How long to wait before look number {@code attempt} at a chain whose last link was sealed: at
+   * once the first time, then 5 ms doubling to 200 ms (a migration's commit is a few metadata
+   * round trips away; 40 looks span about 7 s).
+   */
+  static long sealedBackoffNanos(int attempt) {
+    return attempt == 0 ? 0 : Math.min(SEALED_RETRY_BACKOFF_MAX_NANOS, SEALED_RETRY_BACKOFF_MIN_NANOS << Math.min(attempt - 1, 16));
+  }
+  private long sealedRetries;
+
+  /** Calls that met a sealed streamlet and went again with a fresh chain (migrations seen). */
+  public long sealedRetries() {
+    return sealedRetries;
+  }
+
+  private static <T> Outcome<T> sealedFrom(ErrorProto e) {
+    return failed(ErrorCode.UNAVAILABLE, SEALED + e.getMessage(), false);
+  }
+
+  static boolean isSealed(Outcome<?> o) {
+    return o instanceof Outcome.Failed<?> f && f.error().message().startsWith(SEALED);
+  }
+
+  /** Drops cached lookups of a stream whose chain moved on. */
+  private void forget(long streamId) {
+    streamCache.values().removeIf(c -> c.stream().streamId() == streamId);
+  }
+
+  private void forget(BasinName basin, StreamName stream) {
+    streamCache.remove(basin.value() + "\u0000" + stream.value());
+  }
+
+  /**
+   * Runs {@code call} again, with the stream's lookup dropped from the cache, while it fails because
+   * a streamlet is sealed (a migration is handing the stream over): each time the chain is read
+   * anew, so the call goes to the new link once the migration committed.
+   */
+  private <T> Promise<Outcome<T>> acrossMigrations(BasinName basin, StreamName stream, java.util.function.Supplier<Promise<Outcome<T>>> call,
+      int attempt) {
+    return call.get().flatMap(o -> {
+      if (!isSealed(o) || attempt >= SEALED_RETRIES_MAX) {
+        return Promise.completed(env.scheduler(), o);
+      }
+      sealedRetries++;
+      forget(basin, stream);
+      Promise<Outcome<T>> again = env.promise();
+      env.scheduler().schedule(sealedBackoffNanos(attempt), () ->
+          acrossMigrations(basin, stream, call, attempt + 1).onComplete((r, f) -> {
+            if (f != null) {
+              again.fail(f);
+            } else {
+              again.complete(r);
+            }
+          }));
+      return again;
+    });
   }
 
   /**
@@ -191,7 +259,7 @@ public final class DataPlane {
   }
 
   private static boolean unavailable(ErrorProto e) {
-    return e.getCode().equals(ErrorCode.UNAVAILABLE.name()) && !e.getIndefinite();
+    return e.getCode().equals(ErrorCode.UNAVAILABLE.name()) && !e.getIndefinite() && !e.getSealed();
   }
 
   /** The stream's current streamlet, activating a dormant stream when {@code activate}. */
@@ -202,13 +270,40 @@ public final class DataPlane {
     if (!activate) {
       return Promise.completed(env.scheduler(), Outcome.ok(null));
     }
-    return catalog.activate(stream.streamId(), directory.channelIds(), c -> 0).map(o -> o.map(DataPlane::last));
+    return activator.activate(stream.streamId()).map(o -> o.map(DataPlane::last));
   }
 
   private static Streamlet last(List<Streamlet> chain) {
-    // Migration (issue 6) makes chains longer; reads will then walk every link.
-    Invariants.check(chain.size() == 1, "streamlet chains of %d links are not served yet", chain.size());
     return chain.get(chain.size() - 1);
+  }
+
+  /** {@code os} with the link its activation just created, if its lookup found it dormant. */
+  private static OpenedStream withLink(OpenedStream os, Streamlet first) {
+    return os.streamlets().isEmpty() ? new OpenedStream(os.streamId(), os.config(), os.cipher(), List.of(first), os.created(), os.key()) : os;
+  }
+
+  /** The link of the chain that holds {@code seq} (the last one starting at or before it). */
+  private static Streamlet linkFor(OpenedStream os, long seq) {
+    List<Streamlet> chain = os.streamlets();
+    for (int i = chain.size() - 1; i > 0; i--) {
+      if (chain.get(i).startSeqNum() <= seq) {
+        return chain.get(i);
+      }
+    }
+    return chain.get(0);
+  }
+
+  /** Activates dormant streams: the cop when the cell has one, else the catalog itself. */
+  public interface Activator {
+    Promise<Outcome<List<Streamlet>>> activate(long streamId);
+  }
+
+  private Activator activator;
+
+  /** Activation goes through {@code activator} (e.g. the cop) instead of the catalog. */
+  public DataPlane withActivator(Activator activator) {
+    this.activator = activator;
+    return this;
   }
 
   /**
@@ -248,6 +343,10 @@ public final class DataPlane {
 
   /** {@link #append(BasinName, StreamName, AppendInput)} with the client's encryption key (null if none was sent). */
   public Promise<Outcome<AppendResult>> append(BasinName basin, StreamName stream, AppendInput input, io.s2j.crypto.EncryptionKey key) {
+    return acrossMigrations(basin, stream, () -> appendOnce(basin, stream, input, key), 0);
+  }
+
+  private Promise<Outcome<AppendResult>> appendOnce(BasinName basin, StreamName stream, AppendInput input, io.s2j.crypto.EncryptionKey key) {
     return appendTarget(basin, stream, key).flatMap(target -> switch (target) {
       case Outcome.Failed<AppendTarget> f -> Promise.completed(env.scheduler(), pass(f));
       case Outcome.Ok<AppendTarget> ok -> appendTo(ok.value().stream(), ok.value().streamlet(), input);
@@ -318,7 +417,13 @@ public final class DataPlane {
                 ChannelRpc.fromProto(resp.getAck().getEnd()), ChannelRpc.fromProto(resp.getAck().getTail())));
             case SEQ_NUM_MISMATCH -> Outcome.ok(new AppendResult.SeqNumMismatch(resp.getSeqNumMismatch()));
             case FENCING_TOKEN_MISMATCH -> Outcome.ok(new AppendResult.FencingTokenMismatch(resp.getFencingTokenMismatch()));
-            case ERROR -> failedFrom(resp.getError());
+            case ERROR -> {
+              if (resp.getError().getSealed()) {
+                forget(stream.streamId());
+                yield sealedFrom(resp.getError());
+              }
+              yield failedFrom(resp.getError());
+            }
             case OUTCOME_NOT_SET -> throw new IllegalStateException("append response without outcome");
           };
         });
@@ -326,6 +431,10 @@ public final class DataPlane {
 
   /** The durable tail (S2-API §6.8). */
   public Promise<Outcome<StreamPosition>> checkTail(BasinName basin, StreamName stream) {
+    return acrossMigrations(basin, stream, () -> checkTailOnce(basin, stream), 0);
+  }
+
+  private Promise<Outcome<StreamPosition>> checkTailOnce(BasinName basin, StreamName stream) {
     return open(basin, stream, AutoCreate.ON_READ).flatMap(opened -> switch (opened) {
       case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
       case Outcome.Ok<OpenedStream> ok -> ok.value().streamlets().isEmpty()
@@ -349,7 +458,7 @@ public final class DataPlane {
             return failedFrom(failure);
           }
           return resp.hasTail() ? Outcome.ok(new TailAndTrim(ChannelRpc.fromProto(resp.getTail()), resp.getTrimPoint()))
-              : failedFrom(resp.getError());
+              : resp.getError().getSealed() ? sealedFrom(resp.getError()) : failedFrom(resp.getError());
         });
   }
 
@@ -423,6 +532,11 @@ public final class DataPlane {
   /** {@link #read(BasinName, StreamName, ReadFrom, boolean, ReadEnd)} with the client's encryption key (null if none was sent). */
   public Promise<Outcome<ReadResult>> read(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd requested,
       io.s2j.crypto.EncryptionKey key) {
+    return acrossMigrations(basin, stream, () -> readOnce(basin, stream, from, clamp, requested, key), 0);
+  }
+
+  private Promise<Outcome<ReadResult>> readOnce(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd requested,
+      io.s2j.crypto.EncryptionKey key) {
     ReadEnd end = requested.forUnary();
     return open(basin, stream, AutoCreate.ON_READ).flatMap(opened -> switch (opened) {
       case Outcome.Failed<OpenedStream> f -> Promise.completed(env.scheduler(), pass(f));
@@ -440,7 +554,7 @@ public final class DataPlane {
           case Outcome.Failed<Streamlet> f -> Promise.completed(env.scheduler(), pass(f));
           case Outcome.Ok<Streamlet> sl -> sl.value() == null
               ? Promise.completed(env.scheduler(), Outcome.ok(new ReadResult.Batch(List.of(), null)))
-              : readFrom(os, sl.value(), from, clamp, end);
+              : readFrom(withLink(os, sl.value()), sl.value(), from, clamp, end);
         });
       }
     });
@@ -484,15 +598,21 @@ public final class DataPlane {
 
   /** Reads {@code [seq, tailSeq)} within {@code budget}: from segments below what the channel holds, then from the channel. */
   private Promise<Outcome<CatchUp>> catchUp(OpenedStream os, Streamlet sl, long seq, long tailSeq, ReadBudget budget, List<SequencedRecord> out) {
-    return catchUp(os, sl, seq, tailSeq, budget, out, false);
+    return catchUp(os, null, seq, tailSeq, budget, out, false);
   }
 
-  private Promise<Outcome<CatchUp>> catchUp(OpenedStream os, Streamlet sl, long seq, long tailSeq, ReadBudget budget,
+  private Promise<Outcome<CatchUp>> catchUp(OpenedStream os, Streamlet previous, long seqAsked, long tailSeq, ReadBudget budget,
       List<SequencedRecord> out, boolean afterSegment) {
+    Streamlet sl = linkFor(os, seqAsked);
+    boolean skip = bug == io.s2j.channel.PlantedBug.MIGRATION_READ_GAP && previous != null
+        && previous.streamletId() != sl.streamletId() && seqAsked == sl.startSeqNum() && seqAsked + 1 < tailSeq;
+    long seq = skip ? seqAsked + 1 : seqAsked; // the bug: crossing into the next link skips its first record
     if (seq >= tailSeq || budget.exhausted()) {
       return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, seq, budget, budget.exhausted())));
     }
-    int want = (int) Math.min(Limits.READ_BATCH_RECORDS_MAX, tailSeq - seq);
+    // A sealed link ends where the next begins: read it only that far.
+    long linkEnd = sl.endSeqNum() == null ? tailSeq : Math.min(tailSeq, sl.endSeqNum());
+    int want = (int) Math.min(Limits.READ_BATCH_RECORDS_MAX, linkEnd - seq);
     ReadRequest request = ReadRequest.newBuilder().setStreamlet(ref(sl, os)).setStartSeqNum(seq)
         .setRecordsMax(want).setBytesMax(Limits.READ_BATCH_METERED_BYTES_MAX).build();
     return callChannel(sl.channelId(), ChannelRpc.READ, request, r -> r.hasError() && unavailable(r.getError()))
@@ -544,8 +664,9 @@ public final class DataPlane {
   private Promise<Outcome<CatchUp>> continueWith(OpenedStream os, Streamlet sl, List<SequencedRecord> records, long tailSeq,
       ReadBudget budget, List<SequencedRecord> out, boolean fromSegment) {
     List<SequencedRecord> upToTail = new ArrayList<>();
+    long bound = boundOf(sl, tailSeq);
     for (SequencedRecord r : records) {
-      if (r.seqNum() < tailSeq) {
+      if (r.seqNum() < bound) {
         upToTail.add(r);
       }
     }
@@ -562,6 +683,11 @@ public final class DataPlane {
       return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, next, taken.left(), true)));
     }
     return catchUp(os, sl, next, tailSeq, taken.left(), out, fromSegment);
+  }
+
+  /** The records of {@code records} below both the read's tail and the end of {@code sl}. */
+  private static long boundOf(Streamlet sl, long tailSeq) {
+    return sl.endSeqNum() == null ? tailSeq : Math.min(tailSeq, sl.endSeqNum());
   }
 
   /** Waits up to {@code waitMs} for records at {@code seq}; returns the first live batch within the budget. */
@@ -703,8 +829,22 @@ public final class DataPlane {
    * The first seq num below {@code tailSeq} whose timestamp is at least {@code timestampMs}: the
    * first segment whose last timestamp reaches it, else the records the channel holds.
    */
-  private Promise<OptionalLong> firstAtOrAfter(OpenedStream os, Streamlet sl, long timestampMs, long tailSeq) {
-    return scanSegmentsForTimestamp(os, sl, timestampMs, tailSeq, MetaKey.segmentsPrefix(sl.streamletId()), 0);
+  private Promise<OptionalLong> firstAtOrAfter(OpenedStream os, Streamlet ignored, long timestampMs, long tailSeq) {
+    return firstAtOrAfterFrom(os, 0, timestampMs, tailSeq);
+  }
+
+  /** Looks through the chain's links in order, from link {@code i}: segments, then what the channel holds. */
+  private Promise<OptionalLong> firstAtOrAfterFrom(OpenedStream os, int i, long timestampMs, long tailSeq) {
+    if (i >= os.streamlets().size()) {
+      return Promise.completed(env.scheduler(), OptionalLong.empty());
+    }
+    Streamlet sl = os.streamlets().get(i);
+    if (sl.startSeqNum() >= tailSeq) {
+      return Promise.completed(env.scheduler(), OptionalLong.empty());
+    }
+    return scanSegmentsForTimestamp(os, sl, timestampMs, boundOf(sl, tailSeq), MetaKey.segmentsPrefix(sl.streamletId()), sl.startSeqNum())
+        .flatMap(found -> found.isPresent() ? Promise.completed(env.scheduler(), found)
+            : firstAtOrAfterFrom(os, i + 1, timestampMs, tailSeq));
   }
 
   private Promise<OptionalLong> scanSegmentsForTimestamp(OpenedStream os, Streamlet sl, long ts, long tailSeq, ByteString from, long segmentsEnd) {
@@ -772,7 +912,7 @@ public final class DataPlane {
   /** {@link #openSession(BasinName, StreamName, ReadFrom, boolean, ReadEnd, java.util.function.Consumer)} with the client's key (null if none was sent). */
   public ReadSession openSession(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd end,
       io.s2j.crypto.EncryptionKey key, java.util.function.Consumer<ReadSession.Event> sink) {
-    Session session = new Session(end, sink);
+    Session session = new Session(basin, stream, end, sink);
     open(basin, stream, AutoCreate.ON_READ).onComplete((opened, failure) -> {
       if (failure != null) {
         session.fail(asFailed(DataPlane.<Object>failedFrom(failure)));
@@ -790,6 +930,9 @@ public final class DataPlane {
 
   /** One session's state; everything runs on the frontend's executor. */
   private final class Session implements ReadSession {
+    private final BasinName basinName;
+    private final StreamName streamName;
+    private int sealedAttempts;
     private final ReadEnd end;
     private final java.util.function.Consumer<ReadSession.Event> sink;
     private ReadBudget budget;
@@ -801,7 +944,9 @@ public final class DataPlane {
     private io.s2j.runtime.Cancellable heartbeat;
     private io.s2j.runtime.Cancellable deadline;
 
-    Session(ReadEnd end, java.util.function.Consumer<ReadSession.Event> sink) {
+    Session(BasinName basinName, StreamName streamName, ReadEnd end, java.util.function.Consumer<ReadSession.Event> sink) {
+      this.basinName = basinName;
+      this.streamName = streamName;
       this.end = end;
       this.sink = sink;
       this.budget = ReadBudget.of(end);
@@ -864,6 +1009,7 @@ public final class DataPlane {
               return;
             }
             streamlet = ok.value();
+            stream = withLink(stream, streamlet);
             resolve(from, clamp);
           }
         }
@@ -873,6 +1019,11 @@ public final class DataPlane {
     private void resolve(ReadFrom from, boolean clamp) {
       tailAndTrimOf(stream, streamlet).onComplete((tailOutcome, failure) -> {
         if (done) {
+          return;
+        }
+        if (failure == null && isSealed(tailOutcome)) {
+          // The chain moved on since it was read: read it again and resolve against the new tail.
+          afterSeal(() -> resolve(from, clamp));
           return;
         }
         if (failure != null || tailOutcome instanceof Outcome.Failed) {
@@ -956,6 +1107,45 @@ public final class DataPlane {
       subscribe();
     }
 
+    /**
+     * The streamlet this session reads is sealed (a migration): read the chain again (after a short
+     * wait once the first try found it unchanged — the commit may not be visible yet, or may be
+     * abandoned) and carry on from the same position on its current last link.
+     */
+    void afterSeal(Runnable then) {
+      if (done) {
+        return;
+      }
+      if (++sealedAttempts > SEALED_RETRIES_MAX) {
+        fail(asFailed(DataPlane.<Object>failed(ErrorCode.UNAVAILABLE, "the stream's streamlet stays sealed", false)));
+        return;
+      }
+      sealedRetries++;
+      forget(stream.streamId());
+      env.scheduler().schedule(sealedBackoffNanos(sealedAttempts - 1), () -> open(basinName, streamName, AutoCreate.NONE)
+          .onComplete((opened, failure) -> {
+            if (done) {
+              return;
+            }
+            if (failure != null) {
+              fail(asFailed(DataPlane.<Object>failedFrom(failure)));
+              return;
+            }
+            switch (opened) {
+              case Outcome.Failed<OpenedStream> f -> fail(f);
+              case Outcome.Ok<OpenedStream> ok -> {
+                if (ok.value().streamlets().isEmpty() || ok.value().streamId() != stream.streamId()) {
+                  fail(asFailed(DataPlane.<Object>failed(ErrorCode.UNAVAILABLE, "the stream changed under the session", false)));
+                  return;
+                }
+                stream = ok.value().withKey(stream.key()); // lookups are cached without the client's key
+                streamlet = last(stream.streamlets());
+                then.run();
+              }
+            }
+          }));
+    }
+
     private void subscribe() {
       Subscription sub = subscriptions.get(streamlet.streamletId());
       if (sub == null) {
@@ -1014,6 +1204,7 @@ public final class DataPlane {
       ReadBudget.Taken taken = budget.take(fresh);
       budget = taken.left();
       if (!taken.delivered().isEmpty()) {
+        sealedAttempts = 0;
         emit(new ReadSession.Batch(taken.delivered(), tail));
         seq = taken.delivered().get(taken.delivered().size() - 1).seqNum() + 1;
         rearmHeartbeat();
@@ -1065,6 +1256,13 @@ public final class DataPlane {
             }
             ReadResponse.Records got = resp.getRecords();
             StreamPosition tail = ChannelRpc.fromProto(got.getTail());
+            if (got.getRecordsCount() == 0 && got.getSealed()) {
+              // The streamlet is sealed at its tail: every listener goes on to the next link.
+              subscriptions.remove(streamlet.streamletId());
+              listeners.clear();
+              now.forEach(s -> s.afterSeal(s::subscribe));
+              return;
+            }
             if (got.getRecordsCount() == 0 && nextSeq < got.getFirstHeldSeqNum()) {
               // Fell below what the channel holds: every listener catches up from segments and rejoins.
               subscriptions.remove(streamlet.streamletId());

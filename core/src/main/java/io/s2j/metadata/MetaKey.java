@@ -37,7 +37,8 @@ public final class MetaKey {
     CHANNEL(0x05),
     TRIM(0x06),
     SEGMENT_HEAD(0x07),
-    ACCESS_TOKEN(0x08);
+    ACCESS_TOKEN(0x08),
+    COP(0x09);
 
     public final int id;
 
@@ -127,6 +128,21 @@ public final class MetaKey {
   /** Every key of one type (e.g. all streams of all basins, all trim points, all channels). */
   public static ByteString typePrefix(Type type) {
     return prefix(type);
+  }
+
+  /** The cop's epoch (changed only by a take-over; every cop write is conditioned on it). */
+  public static ByteString cop() {
+    return prefix(Type.COP).concat(ByteString.copyFrom(new byte[] {0}));
+  }
+
+  /** The acting cop's lease (renewed periodically; a standby takes over when it stops moving). */
+  public static ByteString copLease() {
+    return prefix(Type.COP).concat(ByteString.copyFrom(new byte[] {1}));
+  }
+
+  /** Every streamlet link of every stream (the cop scans it to know the assignment). */
+  public static ByteString allStreamletsPrefix() {
+    return prefix(Type.STREAMLET);
   }
 
   public static ByteString trim(long streamId) {

@@ -150,11 +150,16 @@ public final class Server implements AutoCloseable {
       }
       awaitServing(channels);
       ChannelDirectory directory = new ChannelDirectory(hosts);
+      // The cop: activates dormant streams by power of two choices on load and rebalances by
+      // migration (docs/design.md, "The cop"); alone in this binary, so it acts at once.
+      NodeId copNode = NodeId.of("cop-1");
+      Env copEnv = runtime.env(copNode);
+      onExecutor(copEnv, () -> new io.s2j.cop.Cop(copEnv, io.s2j.cop.CopKnobs.DEFAULTS, directory));
       Env fe = runtime.env(NodeId.of("fe-1"));
       long cacheNanos = TimeUnit.MILLISECONDS.toNanos(config.streamCacheMs());
       frontend = onExecutor(fe, () -> {
         Catalog catalog = new Catalog(fe, cacheNanos);
-        DataPlane data = new DataPlane(fe, catalog, directory);
+        DataPlane data = new DataPlane(fe, catalog, directory).withActivator(new io.s2j.cop.CopClient(fe, List.of(copNode)));
         SecureRandom nonces = new SecureRandom();
         data.useNonces(nonces::nextBytes);
         return new Frontend(fe, catalog, data);

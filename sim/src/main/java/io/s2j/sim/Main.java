@@ -204,8 +204,38 @@ public final class Main {
     for (RunReport r : failures) {
       out.println("FAILED seed=" + r.seed() + " reproduce: " + r.reproduceCommand());
     }
+    printMigrationPauses(reports, out);
     out.println("seeds=" + total + " passed=" + passed + " failed=" + failures.size());
     return failures.isEmpty() ? 0 : 1;
+  }
+
+  /**
+   * Pools the migration pauses the runs measured (the cell scenario's {@code migration_pauses_ms:}
+   * line) and prints their p50/p99/max, in virtual milliseconds.
+   */
+  static void printMigrationPauses(RunReport[] reports, PrintStream out) {
+    List<Double> pauses = new ArrayList<>();
+    for (RunReport r : reports) {
+      if (r == null || r.description() == null) {
+        continue;
+      }
+      for (String line : r.description().split("\n")) {
+        if (line.startsWith("migration_pauses_ms:")) {
+          for (String v : line.substring("migration_pauses_ms:".length()).trim().split(",")) {
+            if (!v.isBlank()) {
+              pauses.add(Double.parseDouble(v));
+            }
+          }
+        }
+      }
+    }
+    if (pauses.isEmpty()) {
+      return;
+    }
+    java.util.Collections.sort(pauses);
+    out.printf(Locale.ROOT, "migration pauses (virtual ms, %d migrations with a waiting append): p50=%.1f p99=%.1f max=%.1f%n",
+        pauses.size(), pauses.get((int) Math.min(pauses.size() - 1, Math.ceil(pauses.size() * 0.50) - 1)),
+        pauses.get((int) Math.min(pauses.size() - 1, Math.ceil(pauses.size() * 0.99) - 1)), pauses.get(pauses.size() - 1));
   }
 
   /** Parsed command-line arguments. */

@@ -44,7 +44,10 @@ class PlantedBugsTest {
       Map.entry("cachey-wrong-page", "cell"),
       Map.entry("trim-exposes-trimmed-record", "cell"),
       Map.entry("gc-deletes-referenced-segment", "cell"),
-      Map.entry("recreate-sees-old-incarnation", "cell")));
+      Map.entry("recreate-sees-old-incarnation", "cell"),
+      Map.entry("migration-loses-inflight-append", "cell"),
+      Map.entry("migration-read-gap", "cell"),
+      Map.entry("two-cops-act", "cell")));
 
   @Test
   void everyPlantedBugHasAScenarioThatSweepsIt() {

@@ -9,8 +9,12 @@ import io.s2j.cachey.CacheyNode;
 import io.s2j.cachey.CacheyRing;
 import io.s2j.channel.Channel;
 import io.s2j.channel.PlantedBug;
+import io.s2j.channel.ChannelHost;
 import io.s2j.channel.ChannelKnobs;
 import io.s2j.bgtask.BgTask;
+import io.s2j.cop.Cop;
+import io.s2j.cop.CopClient;
+import io.s2j.cop.CopKnobs;
 import io.s2j.frontend.Catalog;
 import io.s2j.metadata.proto.SegmentHeadMeta;
 import io.s2j.metadata.proto.SegmentMeta;
@@ -125,7 +129,34 @@ public final class CellScenario implements Scenario {
       }
       hosts.put(channelId, ids);
     }
+    // Cops: 1-2 instances contending for the epoch, and 0-1 spare channel hosts the acting cop
+    // starts a dead channel on (drawn from their own forks).
+    RandomSource copDraw = root.fork("cop");
+    int copCount = 1 + copDraw.nextInt(2);
+    List<NodeId> spares = new ArrayList<>();
+    if (copDraw.chance(0.5)) {
+      String n = "spare-1";
+      SimProcess p = world.addProcess(n, env -> new ChannelHost(env, knobs, bug, channels::add));
+      spares.add(p.id());
+      crashable.add(n);
+      everyone.add(n);
+      hosts.replaceAll((c, ids) -> {
+        List<NodeId> withSpare = new ArrayList<>(ids);
+        withSpare.add(p.id());
+        return withSpare;
+      });
+    }
     ChannelDirectory directory = new ChannelDirectory(hosts);
+    CopKnobs copKnobs = CopKnobs.randomized(root.fork("cop-knobs"));
+    List<Cop> cops = new ArrayList<>(); // every incarnation, for counters
+    List<NodeId> copIds = new ArrayList<>();
+    for (int c = 1; c <= copCount; c++) {
+      String n = "cop-" + c;
+      SimProcess p = world.addProcess(n, env -> cops.add(new Cop(env, copKnobs, directory, spares, bug)));
+      copIds.add(p.id());
+      crashable.add(n);
+      everyone.add(n);
+    }
     List<StreamName> streams = new ArrayList<>();
     for (int i = 0; i < streamCount; i++) {
       streams.add(new StreamName("stream-" + i));
@@ -154,6 +185,7 @@ public final class CellScenario implements Scenario {
     for (int f = 1; f <= frontendCount; f++) {
       lifecycleStreams.add("life-" + f);
     }
+    List<DataPlane> dataPlanes = new ArrayList<>();
     for (int f = 1; f <= frontendCount; f++) {
       String n = "fe-" + f;
       String zone = "z" + (1 + cacheyDraw.nextInt(zoneCount));
@@ -163,7 +195,8 @@ public final class CellScenario implements Scenario {
         Catalog catalog = new Catalog(env, STREAM_CACHE_TTL_NANOS, bug);
         CacheyClient objects = new CacheyClient(env, ring, zone, CACHEY_RPC_TIMEOUT_NANOS);
         cacheyClients.add(objects);
-        DataPlane data = new DataPlane(env, catalog, directory, bug, objects);
+        DataPlane data = new DataPlane(env, catalog, directory, bug, objects).withActivator(new CopClient(env, copIds));
+        dataPlanes.add(data);
         clientNames.add(new CellClient(env, catalog, data, streams, history, histories, stopIssuingAtNanos, storageErrors).name());
         new LifecycleClient(env, catalog, data, ledger, ownLifecycleStream, lifecycleStreams, stopIssuingAtNanos, storageErrors);
       });
@@ -190,8 +223,13 @@ public final class CellScenario implements Scenario {
 
     List<String> violations = new ArrayList<>();
     List<String> unknown = new ArrayList<>();
+    Map<Long, List<StreamletMeta>> chains = new TreeMap<>();
+    for (int i = 0; i < streams.size(); i++) {
+      chains.put((long) i + 1, chainOf(world, streams.get(i), violations));
+    }
+    List<Long> pausesNanos = migrationPauses(chains, channels, history);
     if (sim.failure() == null) {
-      check(world, streams, history, healedAtNanos, frontendCount, violations);
+      check(world, chains, history, healedAtNanos, frontendCount, violations);
       histories.check(violations, unknown);
       violations.addAll(ledger.violations());
       auditCollection(world, violations);
@@ -201,12 +239,13 @@ public final class CellScenario implements Scenario {
     }
     long ok = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.OK).count();
     String description = String.format(Locale.ROOT,
-        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nlinearizability: %s operations per stream %s%n%s%n%s%nbgtask: %s%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nlinearizability: %s operations per stream %s%n%s%n%s%nbgtask: %s%n%s%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
         history.attempts().size(), ok, history.reads().size(), world.metadata().operations(),
         channels.stream().mapToLong(Channel::sessionRequestsHeldEarly).sum(),
         sim.failure() != null ? "not checked" : unknown.isEmpty() ? "checked" : "unknown (budget) for " + unknown,
         histories.operationCounts(), describeCachey(cacheyNodes, frontendZones, cacheyKnobs, caches, cacheyClients),
         ledger.describe(), describeBgTasks(bgTasks),
+        describeCop(copCount, copKnobs, cops, chains, pausesNanos, dataPlanes),
         knobs, frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     return new Outcome(world, violations, description, dir -> histories.write(dir, CellClient.BASIN.value()));
@@ -255,32 +294,115 @@ public final class CellScenario implements Scenario {
         refusals, direct, knobs);
   }
 
-  private static void check(SimWorld world, List<StreamName> streams, AppendHistory history, long healedAtNanos,
+  /**
+   * One line about the cops: instances, take-overs, activations, migrations (started, committed,
+   * abandoned), chain lengths, calls that met a sealed link, and the migration pauses measured.
+   */
+  static String describeCop(int copCount, CopKnobs knobs, List<Cop> cops, Map<Long, List<StreamletMeta>> chains, List<Long> pausesNanos,
+      List<DataPlane> dataPlanes) {
+    long takeovers = 0;
+    long activations = 0;
+    long started = 0;
+    long committed = 0;
+    long abandoned = 0;
+    long replacements = 0;
+    for (Cop c : cops) {
+      replacements += c.counters().replacements();
+      takeovers += c.counters().takeovers();
+      activations += c.counters().activations();
+      started += c.counters().migrationsStarted();
+      committed += c.counters().migrationsCommitted();
+      abandoned += c.counters().migrationsAbandoned();
+    }
+    List<Integer> lengths = new ArrayList<>();
+    chains.values().forEach(c -> lengths.add(c.size()));
+    long sealedRetries = dataPlanes.stream().mapToLong(DataPlane::sealedRetries).sum();
+    StringBuilder pauses = new StringBuilder();
+    for (long p : pausesNanos) {
+      pauses.append(pauses.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.1f", p / 1e6));
+    }
+    return String.format(Locale.ROOT,
+        "cop: instances=%d takeovers=%d activations=%d migrations_started=%d committed=%d abandoned=%d replacements=%d chain_lengths=%s "
+            + "sealed_retries=%d %s%nmigration_pauses_ms: %s",
+        copCount, takeovers, activations, started, committed, abandoned, replacements, lengths, sealedRetries, knobs, pauses);
+  }
+
+  /**
+   * Migration pauses in virtual time: for each committed migration, from the instant the source
+   * stopped accepting the stream's appends (the seal) to the first append acknowledged on the new
+   * link — counted when some client appended to the stream in between, i.e. was kept waiting.
+   */
+  static List<Long> migrationPauses(Map<Long, List<StreamletMeta>> chains, List<Channel> channels, AppendHistory history) {
+    TreeMap<Long, Long> sealed = new TreeMap<>();
+    TreeMap<Long, Long> firstAck = new TreeMap<>();
+    for (Channel c : channels) {
+      c.migrationsSealedNanos().forEach((id, t) -> sealed.merge(id, t, Math::min));
+      c.firstAckNanos().forEach((id, t) -> firstAck.merge(id, t, Math::min));
+    }
+    List<Long> pauses = new ArrayList<>();
+    chains.forEach((key, chain) -> {
+      for (int i = 1; i < chain.size(); i++) {
+        long id = chain.get(i).getStreamletId();
+        Long from = sealed.get(id);
+        Long to = firstAck.get(id);
+        if (from == null || to == null || to < from) {
+          continue;
+        }
+        boolean waited = history.attempts().stream().anyMatch(a -> a.streamlet == key && a.invokeNanos >= from && a.invokeNanos <= to);
+        if (waited) {
+          pauses.add(to - from);
+        }
+      }
+    });
+    return pauses;
+  }
+
+  private static void check(SimWorld world, Map<Long, List<StreamletMeta>> chains, AppendHistory history, long healedAtNanos,
       int frontendCount, List<String> violations) {
-    // Which streamlet (and channel) holds each stream, from the metadata the catalog wrote.
-    Map<Long, String> channelOfKey = new TreeMap<>();
-    Map<Long, StreamletMeta> streamletOfKey = new TreeMap<>();
-    Map<String, List<Long>> streamletsOfChannel = new TreeMap<>();
-    for (int i = 0; i < streams.size(); i++) {
-      long key = i + 1;
-      StreamletMeta streamlet = streamletOf(world, streams.get(i), violations);
-      String channel = streamlet == null ? "none" : streamlet.getChannelId();
-      channelOfKey.put(key, channel);
-      if (streamlet != null) {
-        streamletOfKey.put(key, streamlet);
-        streamletsOfChannel.computeIfAbsent(channel, c -> new ArrayList<>()).add(streamlet.getStreamletId());
-      }
-    }
+    // Every stream's log, walked along its chain: each link's records from the WAL and segments of
+    // the channel the link names, from the link's start up to its seal.
+    Map<String, List<Long>> idsOfChannel = new TreeMap<>();
+    Map<Long, Long> startOf = new TreeMap<>();
+    chains.values().forEach(chain -> chain.forEach(link -> {
+      idsOfChannel.computeIfAbsent(link.getChannelId(), c -> new ArrayList<>()).add(link.getStreamletId());
+      startOf.put(link.getStreamletId(), link.getStartSeqNum());
+    }));
     Map<String, TreeMap<Long, List<SequencedRecord>>> audited = new TreeMap<>();
-    streamletsOfChannel.forEach((channel, ids) -> audited.put(channel, WalAudit.read(world, channel, ids, false, violations)));
-    Map<String, TreeMap<Long, List<SequencedRecord>>> byKey = new LinkedHashMap<>();
-    for (Map.Entry<Long, String> e : channelOfKey.entrySet()) {
-      TreeMap<Long, List<SequencedRecord>> logs = byKey.computeIfAbsent(e.getValue(), c -> new TreeMap<>());
-      StreamletMeta streamlet = streamletOfKey.get(e.getKey());
-      if (streamlet != null) {
-        logs.put(e.getKey(), audited.get(e.getValue()).getOrDefault(streamlet.getStreamletId(), List.of()));
+    idsOfChannel.forEach((channel, ids) -> audited.put(channel, WalAudit.read(world, channel, ids, startOf, false, violations)));
+    TreeMap<Long, List<SequencedRecord>> logs = new TreeMap<>();
+    Map<Long, String> channelOfKey = new TreeMap<>();
+    chains.forEach((key, chain) -> {
+      channelOfKey.put(key, "chain");
+      List<SequencedRecord> log = new ArrayList<>();
+      for (int i = 0; i < chain.size(); i++) {
+        StreamletMeta link = chain.get(i);
+        if (link.getStartSeqNum() != log.size()) {
+          violations.add("stream key " + key + ": link " + i + " starts at " + link.getStartSeqNum() + " but the chain before it ends at "
+              + log.size());
+          break;
+        }
+        if (i < chain.size() - 1 && !link.hasEndSeqNum()) {
+          violations.add("stream key " + key + ": link " + i + " is followed by another but not sealed");
+        }
+        List<SequencedRecord> part = audited.get(link.getChannelId()).getOrDefault(link.getStreamletId(), List.of());
+        for (SequencedRecord r : part) {
+          if (link.hasEndSeqNum() && r.seqNum() >= link.getEndSeqNum()) {
+            violations.add("stream key " + key + ": link " + i + " (streamlet " + link.getStreamletId() + ") holds seq " + r.seqNum()
+                + " past its seal at " + link.getEndSeqNum());
+            break;
+          }
+          log.add(r);
+        }
+        if (link.hasEndSeqNum() && log.size() != link.getEndSeqNum()) {
+          violations.add("stream key " + key + ": link " + i + " is sealed at " + link.getEndSeqNum() + " but holds records up to "
+              + log.size());
+          break;
+        }
       }
-    }
+      logs.put(key, log);
+    });
+    Map<String, TreeMap<Long, List<SequencedRecord>>> byKey = new LinkedHashMap<>();
+    byKey.put("chain", logs);
     List<String> perClient = new ArrayList<>();
     ChannelScenario.check(history, byKey, channelOfKey, new TreeMap<>(), healedAtNanos, 0, perClient);
     violations.addAll(perClient);
@@ -325,13 +447,19 @@ public final class CellScenario implements Scenario {
    */
   static void auditCollection(SimWorld world, List<String> violations) {
     TreeMap<Long, Long> streamOfStreamlet = new TreeMap<>();
+    // A link after a migration starts past 0: its segments tile from its start.
+    TreeMap<Long, Long> startOfStreamlet = new TreeMap<>();
     TreeMap<Long, Long> retention = new TreeMap<>();
     TreeMap<Long, List<SegmentMeta>> segments = new TreeMap<>();
     TreeMap<Long, SegmentHeadMeta> heads = new TreeMap<>();
     try {
       for (KeyValue kv : world.metadata().entries()) {
         switch (MetaKey.typeOf(kv.key())) {
-          case STREAMLET -> streamOfStreamlet.put(StreamletMeta.parseFrom(kv.value()).getStreamletId(), MetaKey.u64At(kv.key(), 0));
+          case STREAMLET -> {
+            StreamletMeta link = StreamletMeta.parseFrom(kv.value());
+            streamOfStreamlet.put(link.getStreamletId(), MetaKey.u64At(kv.key(), 0));
+            startOfStreamlet.put(link.getStreamletId(), link.getStartSeqNum());
+          }
           case TRIM -> retention.put(MetaKey.u64At(kv.key(), 0), TrimMeta.parseFrom(kv.value()).getTrimPoint());
           case SEGMENT -> {
             SegmentMeta seg = SegmentMeta.parseFrom(kv.value());
@@ -348,11 +476,22 @@ public final class CellScenario implements Scenario {
       violations.add("gc audit: undecodable metadata: " + e.getMessage());
       return;
     }
+    // A stream's trim point is its newest link's: an older (sealed) link's head keeps the trim point
+    // it had when sealed, while bgtask collects by the stream's.
+    TreeMap<Long, Long> streamTrim = new TreeMap<>();
+    heads.forEach((streamlet, head) -> {
+      Long stream = streamOfStreamlet.get(streamlet);
+      if (stream != null) {
+        streamTrim.merge(stream, head.getTrimPoint(), Math::max);
+      }
+    });
     heads.forEach((streamlet, head) -> {
       if (head.getDeleted() || !streamOfStreamlet.containsKey(streamlet)) {
         return;
       }
-      long floor = Math.max(head.getTrimPoint(), retention.getOrDefault(streamOfStreamlet.get(streamlet), 0L));
+      long stream = streamOfStreamlet.get(streamlet);
+      long floor = Math.max(Math.max(streamTrim.getOrDefault(stream, 0L), retention.getOrDefault(stream, 0L)),
+          startOfStreamlet.getOrDefault(streamlet, 0L));
       long next = -1;
       for (SegmentMeta seg : segments.getOrDefault(streamlet, List.of())) {
         if (next >= 0 && seg.getFirstSeqNum() != next) {
@@ -371,26 +510,27 @@ public final class CellScenario implements Scenario {
     });
   }
 
-  private static StreamletMeta streamletOf(SimWorld world, StreamName stream, List<String> violations) {
+  /** A stream's chain of links from metadata, in index order (empty if it was never activated). */
+  private static List<StreamletMeta> chainOf(SimWorld world, StreamName stream, List<String> violations) {
     var kv = world.metadata().peek(MetaKey.stream(CellClient.BASIN.value(), stream.value()));
+    List<StreamletMeta> chain = new ArrayList<>();
     if (kv.isEmpty()) {
-      return null;
+      return chain;
     }
     try {
       long streamId = StreamMeta.parseFrom(kv.get().value()).getStreamId();
-      StreamletMeta found = null;
       for (KeyValue e : world.metadata().entries()) {
         if (e.key().startsWith(MetaKey.streamletsPrefix(streamId))) {
-          if (found != null) {
-            violations.add(stream + " has more than one streamlet");
+          if (MetaKey.u64At(e.key(), 1) != chain.size()) {
+            violations.add(stream + ": chain link " + MetaKey.u64At(e.key(), 1) + " where link " + chain.size() + " was due");
           }
-          found = StreamletMeta.parseFrom(e.value());
+          chain.add(StreamletMeta.parseFrom(e.value()));
         }
       }
-      return found;
+      return chain;
     } catch (InvalidProtocolBufferException e) {
       violations.add("undecodable metadata for " + stream);
-      return null;
+      return chain;
     }
   }
 }

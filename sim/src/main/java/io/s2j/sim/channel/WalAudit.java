@@ -31,16 +31,19 @@ public final class WalAudit {
 
   public static TreeMap<Long, List<SequencedRecord>> read(
       SimWorld world, String channelId, Collection<Long> streamletIds, List<String> violations) {
-    return read(world, channelId, streamletIds, true, violations);
+    return read(world, channelId, streamletIds, new TreeMap<>(), true, violations);
   }
 
   /**
-   * As {@link #read(SimWorld, String, Collection, List)}; with {@code alsoUnlisted} false only the
-   * listed streamlets are audited (the cell's lifecycle streams are trimmed, collected and purged,
-   * so their segments need not tile from 0: the lifecycle ledger and the GC audit check them).
+   * As {@link #read(SimWorld, String, Collection, List)}, for streamlets that start past 0 (links
+   * after a migration): {@code startOf} gives each one's start; a returned log then holds the
+   * streamlet's records from its start (index {@code i} is seq {@code start + i}). With
+   * {@code alsoUnlisted} false only the listed streamlets are audited (the cell's lifecycle streams
+   * are trimmed, collected and purged, so their segments need not tile from their start: the
+   * lifecycle ledger and the GC audit check them).
    */
-  public static TreeMap<Long, List<SequencedRecord>> read(
-      SimWorld world, String channelId, Collection<Long> streamletIds, boolean alsoUnlisted, List<String> violations) {
+  public static TreeMap<Long, List<SequencedRecord>> read(SimWorld world, String channelId, Collection<Long> streamletIds,
+      java.util.Map<Long, Long> startOf, boolean alsoUnlisted, List<String> violations) {
     long first = 0;
     var meta = world.metadata().peek(MetaKey.channel(channelId));
     if (meta.isPresent()) {
@@ -94,20 +97,24 @@ public final class WalAudit {
     }
     TreeMap<Long, List<SequencedRecord>> logs = new TreeMap<>();
     for (long id : ids) {
-      List<SequencedRecord> log = segments(world, id, violations);
+      long start = startOf.getOrDefault(id, 0L);
+      List<SequencedRecord> log = segments(world, id, start, violations);
       List<SequencedRecord> tail = wal.getOrDefault(id, List.of());
       if (!tail.isEmpty()) {
         long w0 = tail.get(0).seqNum();
-        if (w0 > log.size()) {
-          violations.add(channelId + ": streamlet " + id + " has records " + log.size() + ".." + w0
+        if (w0 > start + log.size()) {
+          violations.add(channelId + ": streamlet " + id + " has records " + (start + log.size()) + ".." + w0
               + " neither in segments nor in the live log");
         }
         for (SequencedRecord r : tail) {
-          if (r.seqNum() < log.size()) {
-            if (!log.get((int) r.seqNum()).equals(r)) {
+          long at = r.seqNum() - start;
+          if (at < 0) {
+            violations.add(channelId + ": streamlet " + id + " holds seq " + r.seqNum() + " below its start " + start);
+          } else if (at < log.size()) {
+            if (!log.get((int) at).equals(r)) {
               violations.add(channelId + ": streamlet " + id + " seq " + r.seqNum() + " differs between segment and log");
             }
-          } else if (r.seqNum() == log.size()) {
+          } else if (at == log.size()) {
             log.add(r);
           }
         }
@@ -117,8 +124,8 @@ public final class WalAudit {
     return logs;
   }
 
-  /** A streamlet's records from its segments, which must tile it from 0. */
-  private static List<SequencedRecord> segments(SimWorld world, long streamletId, List<String> violations) {
+  /** A streamlet's records from its segments, which must tile it from its start. */
+  private static List<SequencedRecord> segments(SimWorld world, long streamletId, long start, List<String> violations) {
     List<SequencedRecord> out = new ArrayList<>();
     ByteString prefix = MetaKey.segmentsPrefix(streamletId);
     for (KeyValue kv : world.metadata().entries()) {
@@ -127,8 +134,8 @@ public final class WalAudit {
       }
       try {
         SegmentMeta meta = SegmentMeta.parseFrom(kv.value());
-        if (meta.getFirstSeqNum() != out.size()) {
-          violations.add("streamlet " + streamletId + ": segment starts at " + meta.getFirstSeqNum() + ", expected " + out.size());
+        if (meta.getFirstSeqNum() != start + out.size()) {
+          violations.add("streamlet " + streamletId + ": segment starts at " + meta.getFirstSeqNum() + ", expected " + (start + out.size()));
           return out;
         }
         ByteString bytes = world.bucket().peek(ObjectKey.of(meta.getObjectKey()));
