@@ -1,7 +1,7 @@
 package io.s2j.channel;
 
 /**
- * Mistakes the data plane (channel, frontend and cachey) could plausibly make, switched on only by the
+ * Mistakes the data plane (channel, frontend, cachey and express storage) could plausibly make, switched on only by the
  * simulator's planted-bug runs to prove its checks catch them; always {@link #NONE} outside those
  * runs (the real runtime has no way to set one).
  */
@@ -21,7 +21,8 @@ public enum PlantedBug {
   SKIP_FENCING_CHECK("The fencing token of an append is not checked."),
   SESSION_UNORDERED("Append-session requests are applied in arrival order, not session order."),
   READ_SKIPS_AT_SEGMENT_BOUNDARY("Frontend: a read continuing from segments into the channel skips the first record it holds."),
-  CACHEY_WRONG_PAGE("Cachey keys its pages by page index only, so it serves a page of another object (of the same page length).");
+  CACHEY_WRONG_PAGE("Cachey keys its pages by page index only, so it serves a page of another object (of the same page length)."),
+  EXPRESS_ACK_ON_ONE_ZONE("Express storage reports a chunk written once one of its three zonal buckets wrote it, not two.");
 
   private final String description;
 

@@ -189,7 +189,7 @@ public final class DataPlane {
     if (!activate) {
       return Promise.completed(env.scheduler(), Outcome.ok(null));
     }
-    return catalog.activate(stream.streamId(), directory.channelIds(), c -> 0).map(o -> o.map(DataPlane::last));
+    return catalog.activate(stream.streamId(), directory.channelIdsFor(stream.config().storageClass()), c -> 0).map(o -> o.map(DataPlane::last));
   }
 
   private static Streamlet last(List<Streamlet> chain) {

@@ -77,9 +77,10 @@ public final class ChannelScenario implements Scenario {
   @Override
   public List<String> bugs() {
     // Its clients append straight to channels without sessions, tokens or cachey: frontend,
-    // session, fencing and cachey bugs have nothing to act on here (the cell scenario plants them).
+    // session, fencing, cachey and express bugs have nothing to act on here (the cell scenario plants them).
     java.util.Set<PlantedBug> inert = java.util.EnumSet.of(PlantedBug.NONE, PlantedBug.READ_SKIPS_AT_SEGMENT_BOUNDARY,
-        PlantedBug.SESSION_UNORDERED, PlantedBug.SKIP_FENCING_CHECK, PlantedBug.CACHEY_WRONG_PAGE);
+        PlantedBug.SESSION_UNORDERED, PlantedBug.SKIP_FENCING_CHECK, PlantedBug.CACHEY_WRONG_PAGE,
+        PlantedBug.EXPRESS_ACK_ON_ONE_ZONE);
     return java.util.Arrays.stream(PlantedBug.values()).filter(b -> !inert.contains(b))
         .map(b -> b.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
   }
