@@ -137,11 +137,13 @@ public final class QuorumObjectStore implements ObjectStore {
     int[] written = {0};
     int[] refused = {0};
     int[] reported = {0};
+    boolean[] refusedBy = new boolean[REPLICAS];
     List<IoFailure> failures = new ArrayList<>();
     ETag[] etag = {null};
-    for (ObjectStore replica : replicas) {
+    for (int i = 0; i < REPLICAS; i++) {
+      int replica = i;
       counters.replicaPuts++;
-      replica.put(key, data, condition).onComplete((r, f) -> {
+      replicas.get(i).put(key, data, condition).onComplete((r, f) -> {
         reported[0]++;
         if (f != null) {
           failures.add(asIoFailure(f));
@@ -152,6 +154,16 @@ public final class QuorumObjectStore implements ObjectStore {
           }
         } else {
           refused[0]++;
+          refusedBy[replica] = true;
+        }
+        if (reported[0] == REPLICAS && written[0] >= QUORUM && refused[0] > 0 && condition instanceof PutCondition.IfAbsent) {
+          // Decided as these bytes, but a replica holds another writer's: bring it in line now, or
+          // a later outage of one of the two zones that agree would leave no two agreeing.
+          for (int j = 0; j < REPLICAS; j++) {
+            if (refusedBy[j]) {
+              repairReplica(j, key, data);
+            }
+          }
         }
         if (result.isDone()) {
           return;
@@ -172,6 +184,16 @@ public final class QuorumObjectStore implements ObjectStore {
       });
     }
     return result;
+  }
+
+  /** Overwrites replica {@code i}'s other value of a key decided as {@code data} (background). */
+  private void repairReplica(int i, ObjectKey key, ByteString data) {
+    replicas.get(i).get(key).onComplete((g, f) -> {
+      if (f == null && g instanceof GetResult.Found other && !other.data().equals(data)) {
+        counters.repairs++;
+        replicas.get(i).put(key, data, PutCondition.ifMatch(other.etag())).onComplete((r, e) -> { });
+      }
+    });
   }
 
   /**
