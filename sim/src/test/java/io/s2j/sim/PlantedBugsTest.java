@@ -41,7 +41,8 @@ class PlantedBugsTest {
       Map.entry("skip-fencing-check", "cell"),
       Map.entry("session-unordered", "cell"),
       Map.entry("read-skips-at-segment-boundary", "cell"),
-      Map.entry("cachey-wrong-page", "cell")));
+      Map.entry("cachey-wrong-page", "cell"),
+      Map.entry("express-ack-on-one-zone", "cell")));
 
   @Test
   void everyPlantedBugHasAScenarioThatSweepsIt() {

@@ -67,7 +67,11 @@ public final class LatencyScenario implements Scenario {
     this.hedgeAfterNanos = hedgeAfterNanos;
   }
 
-  /** The same measurement without hedged creates, to show what hedging buys. */
+  private long zonalHedgeAfterNanos() {
+    return Math.max(hedgeAfterNanos / 5, HedgedObjectStore.EXPRESS_HEDGE_AFTER_NANOS);
+  }
+
+  /** The same measurement without hedged creates and reads, to show what hedging buys. */
   public static LatencyScenario unhedged() {
     return new LatencyScenario(Long.MAX_VALUE / 4);
   }
@@ -122,7 +126,7 @@ public final class LatencyScenario implements Scenario {
       return new CountingObjectStore(new StorageClassRouter(scheduler, regional,
           new QuorumObjectStore(scheduler, List.of("zone-a", "zone-b", "zone-c").stream()
               .map(z -> (io.s2j.runtime.objectstore.ObjectStore) new HedgedObjectStore(scheduler, bucket.apply(z),
-                  Math.max(hedgeAfterNanos / 5, HedgedObjectStore.EXPRESS_HEDGE_AFTER_NANOS))).toList()),
+                  zonalHedgeAfterNanos())).toList()),
           id -> directory.storageClassOf(id) == StorageClass.EXPRESS), puts);
     });
     directory.channelIds().forEach(id -> world.addProcess(id + "-a",
@@ -196,8 +200,10 @@ public final class LatencyScenario implements Scenario {
             c.wireName(), chunkPutsPerChannelSecond, knobs.flushIntervalMs()));
       }
     }
-    report.append(String.format(Locale.ROOT, "segment and other PUTs in the window: %d; regional creates hedged after %d ms: %d (%d answered first)%n",
-        putsAfter.getOrDefault("other", 0L) - putsBefore.getOrDefault("other", 0L), hedgeAfterNanos / Simulator.MS,
+    report.append(String.format(Locale.ROOT, "segment and other PUTs in the window: %d; creates and reads hedged (regional after %s, zonal after %s): %d (creates answered first by the hedge: %d)%n",
+        putsAfter.getOrDefault("other", 0L) - putsBefore.getOrDefault("other", 0L),
+        hedgeAfterNanos >= Long.MAX_VALUE / 4 ? "never" : hedgeAfterNanos / Simulator.MS + " ms",
+        hedgeAfterNanos >= Long.MAX_VALUE / 4 ? "never" : zonalHedgeAfterNanos() / Simulator.MS + " ms",
         hedged.stream().mapToLong(HedgedObjectStore::hedges).sum(), hedged.stream().mapToLong(HedgedObjectStore::hedgesWon).sum()));
     report.append("plan:\n").append(FaultPlan.NONE.describe());
     return new Outcome(world, violations, report.toString());
