@@ -47,7 +47,9 @@ import java.util.TreeMap;
  * A cell: 1–3 frontends (each running its clients' workload through the frontend's catalog and
  * data path), two channels on one or two hosts each, 0–3 cachey nodes in one or two zones (segment
  * reads go through them), the metadata store and a bucket, under swarm faults (frontend, channel
- * and cachey crashes, partitions, store and metadata errors, clock skew). At the
+ * and cachey crashes, partitions, store and metadata errors, clock skew, zone outages). In half the
+ * seeds the cell is an express cell: three zonal buckets, an express channel whose log is on a
+ * quorum of them, and streams of both storage classes. At the
  * end every stream's log is audited from the bucket (through the streamlet the metadata assigned
  * it) and the checks of the channel scenario are applied per stream: acknowledged appends at their
  * positions, definite failures absent, no duplicates, real-time order, reads that match the log and
@@ -196,7 +198,7 @@ public final class CellScenario implements Scenario {
       }
       QuorumObjectStore quorum = new QuorumObjectStore(scheduler, zonal, bug == PlantedBug.EXPRESS_ACK_ON_ONE_ZONE);
       quorums.add(quorum);
-      return new StorageClassRouter(scheduler, regional, quorum, id -> directory.storageClassOf(id) == StorageClass.EXPRESS);
+      return new StorageClassRouter(scheduler, regional, quorum, id -> directory.storageClasses().get(id) == StorageClass.EXPRESS);
     });
     List<StreamName> streams = new ArrayList<>();
     List<StorageClass> streamClasses = new ArrayList<>();

@@ -127,7 +127,7 @@ public final class LatencyScenario implements Scenario {
           new QuorumObjectStore(scheduler, List.of("zone-a", "zone-b", "zone-c").stream()
               .map(z -> (io.s2j.runtime.objectstore.ObjectStore) new HedgedObjectStore(scheduler, bucket.apply(z),
                   zonalHedgeAfterNanos())).toList()),
-          id -> directory.storageClassOf(id) == StorageClass.EXPRESS), puts);
+          id -> directory.storageClasses().get(id) == StorageClass.EXPRESS), puts);
     });
     directory.channelIds().forEach(id -> world.addProcess(id + "-a",
         env -> new Channel(env, id, knobsOf(directory.storageClassOf(id)))));
