@@ -267,9 +267,12 @@ public final class CellScenario implements Scenario {
       actions.add(new FaultPlan.ZoneOutage(outages[1][0], second, true));
       actions.add(new FaultPlan.ZoneOutage(outages[1][1], second, false));
       for (long at : crashes) {
-        for (String host : expressHosts) {
-          actions.add(new FaultPlan.Crash(at, host));
-          actions.add(new FaultPlan.Restart(at + s, host));
+        for (int h = 0; h < expressHosts.size(); h++) {
+          // Restarted one after the other: two incarnations fencing the same chunk number at once
+          // can split the two reachable zones, and that number stays undecided (safe, but stuck)
+          // until the third zone returns (docs/design.md, "Express storage", limits).
+          actions.add(new FaultPlan.Crash(at, expressHosts.get(h)));
+          actions.add(new FaultPlan.Restart(at + s + h * s / 2, expressHosts.get(h)));
         }
       }
       plan = new FaultPlan(actions);
