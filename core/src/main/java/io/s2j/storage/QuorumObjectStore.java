@@ -47,6 +47,9 @@ import java.util.TreeMap;
  *   <li><b>list</b> lists all three and keeps a key when two replicas list it with one etag, drops
  *       it when two do not list it, and otherwise resolves it with a get.
  *   <li><b>delete</b> deletes on all three and succeeds once two did.
+ *   <li>A create decided on two replicas writes the third again in the background when its write
+ *       failed (a few times, backing off), and overwrites it when it holds another writer's bytes,
+ *       so that the key soon sits on all three and any one zone may go down.
  * </ul>
  *
  * <p>{@code IfMatch} and unconditional puts work the same way (two of three), relying on equal
@@ -62,6 +65,9 @@ public final class QuorumObjectStore implements ObjectStore {
   static final int QUORUM = 2;
   /** How often one get rolls a key forward before giving up (a racing writer can win each time). */
   static final int ROLL_FORWARD_ATTEMPTS_MAX = 3;
+  /** Background writes of a decided key into a replica whose write failed: attempts and first delay. */
+  static final int COMPLETE_ATTEMPTS_MAX = 5;
+  static final long COMPLETE_BACKOFF_NANOS = 50_000_000L;
 
   private final Scheduler scheduler;
   private final List<ObjectStore> replicas;
@@ -75,6 +81,7 @@ public final class QuorumObjectStore implements ObjectStore {
     long rollForwards;
     long contendedPuts;
     long repairs;
+    long completions;
     long undecidedReads;
 
     public long puts() {
@@ -97,6 +104,11 @@ public final class QuorumObjectStore implements ObjectStore {
 
     public long repairs() {
       return repairs;
+    }
+
+    /** Background writes into a replica whose write of a decided key had failed. */
+    public long completions() {
+      return completions;
     }
 
     public long undecidedReads() {
@@ -138,6 +150,7 @@ public final class QuorumObjectStore implements ObjectStore {
     int[] refused = {0};
     int[] reported = {0};
     boolean[] refusedBy = new boolean[REPLICAS];
+    boolean[] writtenBy = new boolean[REPLICAS];
     List<IoFailure> failures = new ArrayList<>();
     ETag[] etag = {null};
     for (int i = 0; i < REPLICAS; i++) {
@@ -149,6 +162,7 @@ public final class QuorumObjectStore implements ObjectStore {
           failures.add(asIoFailure(f));
         } else if (r instanceof PutResult.Written w) {
           written[0]++;
+          writtenBy[replica] = true;
           if (etag[0] == null) {
             etag[0] = w.etag();
           }
@@ -156,12 +170,17 @@ public final class QuorumObjectStore implements ObjectStore {
           refused[0]++;
           refusedBy[replica] = true;
         }
-        if (reported[0] == REPLICAS && written[0] >= QUORUM && refused[0] > 0 && condition instanceof PutCondition.IfAbsent) {
-          // Decided as these bytes, but a replica holds another writer's: bring it in line now, or
-          // a later outage of one of the two zones that agree would leave no two agreeing.
+        if (reported[0] == REPLICAS && written[0] >= QUORUM && written[0] < REPLICAS
+            && condition instanceof PutCondition.IfAbsent) {
+          // Decided as these bytes on two replicas only. A replica holding another writer's bytes
+          // is brought in line now, and one whose write failed is written again in the
+          // background: otherwise another writer could land there later, and an outage of either
+          // zone that agrees would then leave no two agreeing.
           for (int j = 0; j < REPLICAS; j++) {
             if (refusedBy[j]) {
               repairReplica(j, key, data);
+            } else if (!writtenBy[j]) {
+              completeReplica(j, key, data, 0);
             }
           }
         }
@@ -184,6 +203,23 @@ public final class QuorumObjectStore implements ObjectStore {
       });
     }
     return result;
+  }
+
+  /** Writes a decided key's bytes into replica {@code i}, whose write failed, again (background, bounded). */
+  private void completeReplica(int i, ObjectKey key, ByteString data, int attempt) {
+    if (attempt >= COMPLETE_ATTEMPTS_MAX) {
+      return; // a read that sees the replica lacking the key copies it then
+    }
+    scheduler.schedule(COMPLETE_BACKOFF_NANOS << attempt, () -> {
+      counters.completions++;
+      replicas.get(i).put(key, data, PutCondition.IF_ABSENT).onComplete((r, f) -> {
+        if (f != null) {
+          completeReplica(i, key, data, attempt + 1);
+        } else if (r instanceof PutResult.PreconditionFailed) {
+          repairReplica(i, key, data);
+        }
+      });
+    });
   }
 
   /** Overwrites replica {@code i}'s other value of a key decided as {@code data} (background). */

@@ -272,7 +272,7 @@ public final class CellScenario implements Scenario {
           // can split the two reachable zones, and that number stays undecided (safe, but stuck)
           // until the third zone returns (docs/design.md, "Express storage", limits).
           actions.add(new FaultPlan.Crash(at, expressHosts.get(h)));
-          actions.add(new FaultPlan.Restart(at + s + h * s / 2, expressHosts.get(h)));
+          actions.add(new FaultPlan.Restart(at + s + h * 3 * s, expressHosts.get(h)));
         }
       }
       plan = new FaultPlan(actions);
@@ -331,12 +331,13 @@ public final class CellScenario implements Scenario {
     long contended = quorums.stream().mapToLong(q -> q.counters().contendedPuts()).sum();
     long decided = quorums.stream().mapToLong(q -> q.counters().rollForwards()).sum();
     long repairs = quorums.stream().mapToLong(q -> q.counters().repairs()).sum();
+    long completions = quorums.stream().mapToLong(q -> q.counters().completions()).sum();
     long undecided = quorums.stream().mapToLong(q -> q.counters().undecidedReads()).sum();
     return String.format(Locale.ROOT,
         "express: streams=%s zonal_puts_applied={%s} regional_puts_applied=%d quorum_puts=%d contended_puts=%d "
-            + "undecided_reads=%d decisions=%d repairs=%d; %s",
+            + "undecided_reads=%d decisions=%d repairs=%d completions=%d; %s",
         classes, puts, world.bucket().putsApplied(), quorums.stream().mapToLong(q -> q.counters().puts()).sum(),
-        contended, undecided, decided, repairs, hedges);
+        contended, undecided, decided, repairs, completions, hedges);
   }
 
   /**
