@@ -85,8 +85,8 @@ public final class CellScenario implements Scenario {
 
   /**
    * The cell with express streams only, under two zone outages of different zones, one after the
-   * other, in a 60 s window; the express channel's hosts are crashed and restarted during each and
-   * between them, so its log is recovered with a zone down, with every zone back, and with another
+   * other, in a 60 s window; the express channel's one host is crashed and restarted during each
+   * and between them, so its log is recovered with a zone down, with every zone back, and with another
    * zone down. Store, metadata and network error rates are swarmed, but no other crash, partition
    * or outage, so that progress during each outage can be required: some append must be
    * acknowledged while the zone is still down, after the recovery.
@@ -160,7 +160,10 @@ public final class CellScenario implements Scenario {
     if (express) {
       String channelId = "xch-1";
       List<NodeId> ids = new ArrayList<>();
-      int hostCount = expressDraw.chance(0.5) ? 2 : 1;
+      // One host in zone-outage: its crashes test recovery with a zone down; two incarnations
+      // fencing at once while a zone is down can block (see the design's limits), and the cell's
+      // swarm covers take-over races.
+      int hostCount = expressDraw.chance(0.5) && !zoneOutage ? 2 : 1;
       for (int h = 0; h < hostCount; h++) {
         String host = channelId + "-" + (char) ('a' + h);
         SimProcess p = world.addProcess(host, env -> channels.add(new Channel(env, channelId, knobs, bug)));
@@ -249,7 +252,7 @@ public final class CellScenario implements Scenario {
     }
     FaultPlan plan = FaultPlan.swarm(root.fork("fault-plan"), profile, crashable, everyone,
         List.of(SimWorld.DEFAULT_BUCKET), zones, windowNanos);
-    // The zone-outage plan (60 s window): zone A down 6–30 s, zone B down 33–55 s; every express
+    // The zone-outage plan (60 s window): zone A down 6–30 s, zone B down 33–55 s; the express
     // host crashed 1 s into each outage and 1 s after the first (restarted 1 s later), so the log is
     // recovered with A down, with all zones back (A lacking what was written without it), and with
     // B down (what was written without A now on one reachable zone plus A after roll-forward).
@@ -267,13 +270,8 @@ public final class CellScenario implements Scenario {
       actions.add(new FaultPlan.ZoneOutage(outages[1][0], second, true));
       actions.add(new FaultPlan.ZoneOutage(outages[1][1], second, false));
       for (long at : crashes) {
-        for (int h = 0; h < expressHosts.size(); h++) {
-          // Restarted one after the other: two incarnations fencing the same chunk number at once
-          // can split the two reachable zones, and that number stays undecided (safe, but stuck)
-          // until the third zone returns (docs/design.md, "Express storage", limits).
-          actions.add(new FaultPlan.Crash(at, expressHosts.get(h)));
-          actions.add(new FaultPlan.Restart(at + s + h * 3 * s, expressHosts.get(h)));
-        }
+        actions.add(new FaultPlan.Crash(at, expressHosts.get(0)));
+        actions.add(new FaultPlan.Restart(at + s, expressHosts.get(0)));
       }
       plan = new FaultPlan(actions);
     }
@@ -286,7 +284,7 @@ public final class CellScenario implements Scenario {
     if (sim.failure() == null) {
       check(world, streams, zones, classes, history, healedAtNanos, frontendCount, violations);
       if (zoneOutage) {
-        // Survives one zone down: after the express hosts recovered (reading the log with a zone
+        // Survives one zone down: after the express host recovered (reading the log with a zone
         // down), appends were acknowledged while that zone was still down.
         for (int o = 0; o < outages.length; o++) {
           long from = crashes[o == 0 ? 0 : 2] + s;
@@ -294,7 +292,7 @@ public final class CellScenario implements Scenario {
           boolean progressed = history.attempts().stream().anyMatch(a -> a.outcome() == AppendHistory.Outcome.OK
               && a.invokeNanos >= from && a.completeNanos < to);
           if (!progressed) {
-            violations.add("zone outage " + (o + 1) + ": no append was acknowledged between the express hosts' restart ("
+            violations.add("zone outage " + (o + 1) + ": no append was acknowledged between the express host's restart ("
                 + from / Simulator.MS + " ms) and the end of the outage (" + to / Simulator.MS + " ms)");
           }
         }
