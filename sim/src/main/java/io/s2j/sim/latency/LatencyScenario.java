@@ -200,7 +200,7 @@ public final class LatencyScenario implements Scenario {
             c.wireName(), chunkPutsPerChannelSecond, knobs.flushIntervalMs()));
       }
     }
-    report.append(String.format(Locale.ROOT, "segment and other PUTs in the window: %d; creates and reads hedged (regional after %s, zonal after %s): %d (creates answered first by the hedge: %d)%n",
+    report.append(String.format(Locale.ROOT, "segment and other PUTs in the window: %d; hedging: regional after %s, zonal after %s; regional creates and reads hedged: %d (creates answered first by the hedge: %d)%n",
         putsAfter.getOrDefault("other", 0L) - putsBefore.getOrDefault("other", 0L),
         hedgeAfterNanos >= Long.MAX_VALUE / 4 ? "never" : hedgeAfterNanos / Simulator.MS + " ms",
         hedgeAfterNanos >= Long.MAX_VALUE / 4 ? "never" : zonalHedgeAfterNanos() / Simulator.MS + " ms",
