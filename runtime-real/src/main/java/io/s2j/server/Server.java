@@ -167,7 +167,7 @@ public final class Server implements AutoCloseable {
       // Background work (retention, delete-on-empty, deletion, garbage collection) on its own node.
       Env bg = runtime.env(NodeId.of("bg-1"));
       onExecutor(bg, () -> new io.s2j.bgtask.BgTask(bg, new Catalog(bg, cacheNanos), directory,
-          io.s2j.bgtask.BgTask.Knobs.standard(cacheNanos)));
+          io.s2j.bgtask.BgTask.Knobs.standard(cacheNanos)).withActivator(new io.s2j.cop.CopClient(bg, List.of(copNode))));
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
