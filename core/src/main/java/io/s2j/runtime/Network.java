@@ -17,7 +17,11 @@ import com.google.protobuf.Message;
  *             unknown, or has no handler for the method).
  *         <li>{@code TIMEOUT}, indefinite: no response within {@code timeoutNanos}; the handler may
  *             have run, may still run, or never will.
- *         <li>{@code SERVER_ERROR}, indefinite: the handler's promise failed.
+ *         <li>{@code SERVER_ERROR}, indefinite: the handler's promise failed (or, over TCP, the
+ *             connection closed after the request was written).
+ *         <li>{@code THROTTLED}, definite: nothing was sent because the connection is at its bound of
+ *             calls in flight or its write buffer is full (back-pressure of {@code NettyNetwork};
+ *             callers treat it as any definite miss).
  *       </ul>
  *   <li>Calls are independent: nothing orders two calls, on the same or different destinations. A
  *       response is never delivered to a process incarnation other than the one that called.
