@@ -68,7 +68,7 @@ public class FormatBenchmark {
     segmentRecords = 100_000;
     for (long i = 0; i < segmentRecords; i++) {
       SequencedRecord r = records.get((int) (i % RECORDS));
-      segment.add(new SequencedRecord(i, r.timestamp() + i, r.headers(), r.body()));
+      segment.add(new SequencedRecord(i, 1_700_000_000_000L + i, r.headers(), r.body()));
     }
     segmentIndex = segment.build().index();
   }
