@@ -1,6 +1,10 @@
 package io.s2j.api;
 
-/** A stream's storage tier (S2-API §4.1); stored and echoed only, with no behavioural effect. */
+/**
+ * A stream's storage tier (S2-API §4.1): a stream is activated on a channel of its class, and an
+ * express channel writes its log to a quorum of three zonal buckets (docs/design.md, "Express
+ * storage"); a cell without express channels serves express streams from standard ones.
+ */
 public enum StorageClass {
   STANDARD("standard"),
   EXPRESS("express");

@@ -167,6 +167,8 @@ public final class BgTask {
   private final Knobs knobs;
   private final PlantedBug bug;
   private final Counters counters = new Counters();
+  /** How a dormant stream is activated: the cop when the cell has one (one writer of first links), else the catalog. */
+  private io.s2j.frontend.DataPlane.Activator activator;
   /** When this incarnation first saw each deleted stream (by id) with its tombstone in place. */
   private final TreeMap<Long, Long> deletionSeenNanos = new TreeMap<>();
   /** When this incarnation first saw each deleting basin without streams. */
@@ -185,7 +187,17 @@ public final class BgTask {
     this.directory = directory;
     this.knobs = knobs;
     this.bug = bug;
+    this.activator = (streamId, storageClass) -> catalog.activate(streamId, directory.channelIdsFor(storageClass), c -> 0);
     env.scheduler().schedule(env.random().nextLong(0, knobs.tickNanos()) + 1, this::round);
+  }
+
+  /**
+   * Activates dormant streams through {@code activator} (the cop's client): with a cop, only it
+   * writes first links, so bgtask's activation cannot race one of the cop's.
+   */
+  public BgTask withActivator(io.s2j.frontend.DataPlane.Activator activator) {
+    this.activator = java.util.Objects.requireNonNull(activator, "activator");
+    return this;
   }
 
   public Counters counters() {
@@ -473,7 +485,7 @@ public final class BgTask {
       // A dormant stream is activated first, so that the decision goes through its channel like
       // any other: marking it deleted here could race with an activation and a first append (the
       // sweep found that: an acknowledged record deleted on "empty"). The next round decides.
-      return catalog.activate(meta.getStreamId(), directory.channelIds(), c -> 0).map(x -> Done.DONE);
+      return activator.activate(meta.getStreamId(), config.storageClass()).map(x -> Done.DONE);
     }
     StreamletMeta sl = chain.get(chain.size() - 1);
     long index = chain.size() - 1;

@@ -48,6 +48,14 @@ public record ChannelKnobs(
   public static final ChannelKnobs STANDARD =
       new ChannelKnobs(4 << 20, 50, false, 8, 256L << 20, 256L << 20, 20, 2_000, 8 << 20, 10_000, 1L << 30, 4096).conclude();
 
+  /**
+   * For express channels (a log on a quorum of S3 Express One Zone buckets, single-digit ms): a
+   * short flush interval, since the store answers fast and the class promises low latency; each
+   * chunk costs three PUTs, one per zone.
+   */
+  public static final ChannelKnobs EXPRESS =
+      new ChannelKnobs(4 << 20, 10, false, 8, 256L << 20, 256L << 20, 5, 1_000, 8 << 20, 10_000, 1L << 30, 4096).conclude();
+
   /** For cheap stores (memory, local disk): write as soon as the store is idle. */
   public static final ChannelKnobs CHEAP_STORE =
       new ChannelKnobs(4 << 20, 5, true, 4, 256L << 20, 256L << 20, 5, 500, 8 << 20, 5_000, 1L << 30, 4096).conclude();

@@ -407,7 +407,8 @@ public final class Cop {
     Promise<ActivateResponse> response = env.promise();
     activating.put(request.getStreamId(), response);
     response.onComplete((r, f) -> activating.remove(request.getStreamId()));
-    activate(request.getStreamId(), response, 0);
+    io.s2j.api.StorageClass storageClass = io.s2j.api.StorageClass.fromWireName(request.getStorageClass());
+    activate(request.getStreamId(), storageClass == null ? io.s2j.api.StorageClass.STANDARD : storageClass, response, 0);
     return response;
   }
 
@@ -419,7 +420,7 @@ public final class Cop {
     return ActivateResponse.newBuilder().setError(message).build();
   }
 
-  private void activate(long streamId, Promise<ActivateResponse> response, int attempt) {
+  private void activate(long streamId, io.s2j.api.StorageClass storageClass, Promise<ActivateResponse> response, int attempt) {
     ByteString value = mine;
     ByteString prefix = MetaKey.streamletsPrefix(streamId);
     env.metadataStore().scan(prefix, MetadataStore.prefixEnd(prefix), MetadataStore.SCAN_LIMIT_MAX).onComplete((page, failure) -> {
@@ -446,8 +447,11 @@ public final class Cop {
       }
       StreamletMeta meta = decided.get(streamId);
       if (meta == null) {
-        List<String> live = liveChannels();
-        String channel = pick(live.isEmpty() ? directory.channelIds() : live);
+        // Channels of the stream's storage class (all when the cell has none), live ones first.
+        List<String> ofClass = directory.channelIdsFor(storageClass);
+        List<String> live = new ArrayList<>(liveChannels());
+        live.retainAll(ofClass);
+        String channel = pick(live.isEmpty() ? ofClass : live);
         meta = StreamletMeta.newBuilder().setStreamletId(random.nextLong(1, Long.MAX_VALUE)).setChannelId(channel)
             .setStartSeqNum(0).setStartTimestamp(0).setCopEpoch(epoch).build();
         if (decided.size() >= DECIDED_MAX) {
@@ -469,7 +473,7 @@ public final class Cop {
           stepDown();
           response.complete(notActing());
         } else {
-          env.scheduler().schedule(20_000_000L * (attempt + 1), () -> activate(streamId, response, attempt + 1));
+          env.scheduler().schedule(20_000_000L * (attempt + 1), () -> activate(streamId, storageClass, response, attempt + 1));
         }
       });
     });
@@ -541,9 +545,15 @@ public final class Cop {
       if (!all.isEmpty()) {
         move = all.get(random.nextInt(all.size()));
         String source = move.meta().getChannelId();
+        // A stream moves only between channels of one storage class (an express stream's log stays
+        // on the zonal quorum).
         List<String> others = new ArrayList<>(live);
         others.remove(source);
-        target = pick(others);
+        others.removeIf(c -> directory.storageClassOf(c) != directory.storageClassOf(source));
+        target = others.isEmpty() ? null : pick(others);
+        if (target == null) {
+          move = null;
+        }
       }
     } else {
       String busiest = null;
@@ -552,7 +562,10 @@ public final class Cop {
         if (busiest == null || e.getValue().size() > byChannel.get(busiest).size()) {
           busiest = e.getKey();
         }
-        if (idlest == null || e.getValue().size() < byChannel.get(idlest).size()) {
+      }
+      for (var e : byChannel.entrySet()) {
+        boolean sameClass = directory.storageClassOf(e.getKey()) == directory.storageClassOf(busiest);
+        if (sameClass && (idlest == null || e.getValue().size() < byChannel.get(idlest).size())) {
           idlest = e.getKey();
         }
       }

@@ -38,15 +38,17 @@ public final class CopClient implements DataPlane.Activator {
   }
 
   @Override
-  public Promise<Outcome<List<Streamlet>>> activate(long streamId) {
+  public Promise<Outcome<List<Streamlet>>> activate(long streamId, io.s2j.api.StorageClass storageClass) {
     Promise<Outcome<List<Streamlet>>> result = env.promise();
-    attempt(streamId, env.random().nextInt(cops.size()), 0, result);
+    ActivateRequest request = ActivateRequest.newBuilder().setStreamId(streamId).setStorageClass(storageClass.wireName()).build();
+    attempt(request, env.random().nextInt(cops.size()), 0, result);
     return result;
   }
 
-  private void attempt(long streamId, int first, int n, Promise<Outcome<List<Streamlet>>> result) {
+  private void attempt(ActivateRequest request, int first, int n, Promise<Outcome<List<Streamlet>>> result) {
+    long streamId = request.getStreamId();
     NodeId cop = cops.get((first + n) % cops.size());
-    env.network().call(cop, CopRpc.ACTIVATE, ActivateRequest.newBuilder().setStreamId(streamId).build(), RPC_TIMEOUT_NANOS)
+    env.network().call(cop, CopRpc.ACTIVATE, request, RPC_TIMEOUT_NANOS)
         .onComplete((resp, failure) -> {
           if (failure == null && resp.getError().isEmpty()) {
             List<Streamlet> chain = new ArrayList<>();
@@ -59,7 +61,7 @@ public final class CopClient implements DataPlane.Activator {
           boolean tryNext = failure instanceof IoFailure || (failure == null && resp.getNotActing());
           if (tryNext && n + 1 < cops.size() * ROUNDS_MAX) {
             long delay = (n + 1) % cops.size() == 0 ? ROUND_BACKOFF_NANOS : 0;
-            env.scheduler().schedule(delay, () -> attempt(streamId, first, n + 1, result));
+            env.scheduler().schedule(delay, () -> attempt(request, first, n + 1, result));
             return;
           }
           String why = failure != null ? failure.getMessage() : resp.getError();

@@ -112,7 +112,7 @@ public final class DataPlane {
     this.directory = directory;
     this.bug = bug;
     this.objects = objects;
-    this.activator = streamId -> catalog.activate(streamId, directory.channelIds(), c -> 0);
+    this.activator = (streamId, storageClass) -> catalog.activate(streamId, directory.channelIdsFor(storageClass), c -> 0);
     this.nonces = env.random().fork("nonces")::nextBytes;
   }
 
@@ -270,7 +270,7 @@ public final class DataPlane {
     if (!activate) {
       return Promise.completed(env.scheduler(), Outcome.ok(null));
     }
-    return activator.activate(stream.streamId()).map(o -> o.map(DataPlane::last));
+    return activator.activate(stream.streamId(), stream.config().storageClass()).map(o -> o.map(DataPlane::last));
   }
 
   private static Streamlet last(List<Streamlet> chain) {
@@ -295,7 +295,8 @@ public final class DataPlane {
 
   /** Activates dormant streams: the cop when the cell has one, else the catalog itself. */
   public interface Activator {
-    Promise<Outcome<List<Streamlet>>> activate(long streamId);
+    /** Activates the stream on a channel of {@code storageClass} when the cell has one. */
+    Promise<Outcome<List<Streamlet>>> activate(long streamId, io.s2j.api.StorageClass storageClass);
   }
 
   private Activator activator;

@@ -50,6 +50,11 @@ import org.slf4j.LoggerFactory;
  * cleartext HTTP/2 (prior knowledge) on the same port.
  */
 public final class Server implements AutoCloseable {
+  /** The server's cachey node: S3-sized 1 MiB pages, at most 256 MiB of them. */
+  static final io.s2j.cachey.CacheyKnobs CACHEY_KNOBS = new io.s2j.cachey.CacheyKnobs(1 << 20, 256L << 20, 100_000,
+      io.s2j.cachey.CacheyKnobs.STANDARD.requestBytesMax(), 4096, 200, 300_000).conclude();
+  static final long CACHEY_RPC_TIMEOUT_NANOS = 5_000_000_000L;
+
   private static final Logger log = LoggerFactory.getLogger(Server.class);
   static final long STARTUP_TIMEOUT_SECONDS = 120;
 
@@ -155,11 +160,18 @@ public final class Server implements AutoCloseable {
       NodeId copNode = NodeId.of("cop-1");
       Env copEnv = runtime.env(copNode);
       onExecutor(copEnv, () -> new io.s2j.cop.Cop(copEnv, io.s2j.cop.CopKnobs.DEFAULTS, directory));
+      // Cachey: one node caching segment pages read by the frontend (docs/design.md, "Cachey").
+      NodeId cacheyNode = NodeId.of("cachey-1");
+      Env cacheyEnv = runtime.env(cacheyNode);
+      onExecutor(cacheyEnv, () -> new io.s2j.cachey.Cachey(cacheyEnv, CACHEY_KNOBS));
+      io.s2j.cachey.CacheyRing ring = new io.s2j.cachey.CacheyRing(List.of(new io.s2j.cachey.CacheyNode(cacheyNode, "local")));
       Env fe = runtime.env(NodeId.of("fe-1"));
       long cacheNanos = TimeUnit.MILLISECONDS.toNanos(config.streamCacheMs());
       frontend = onExecutor(fe, () -> {
         Catalog catalog = new Catalog(fe, cacheNanos);
-        DataPlane data = new DataPlane(fe, catalog, directory).withActivator(new io.s2j.cop.CopClient(fe, List.of(copNode)));
+        io.s2j.cachey.CacheyClient objects = new io.s2j.cachey.CacheyClient(fe, ring, "local", CACHEY_RPC_TIMEOUT_NANOS);
+        DataPlane data = new DataPlane(fe, catalog, directory, io.s2j.channel.PlantedBug.NONE, objects)
+            .withActivator(new io.s2j.cop.CopClient(fe, List.of(copNode)));
         SecureRandom nonces = new SecureRandom();
         data.useNonces(nonces::nextBytes);
         return new Frontend(fe, catalog, data);
@@ -167,7 +179,7 @@ public final class Server implements AutoCloseable {
       // Background work (retention, delete-on-empty, deletion, garbage collection) on its own node.
       Env bg = runtime.env(NodeId.of("bg-1"));
       onExecutor(bg, () -> new io.s2j.bgtask.BgTask(bg, new Catalog(bg, cacheNanos), directory,
-          io.s2j.bgtask.BgTask.Knobs.standard(cacheNanos)));
+          io.s2j.bgtask.BgTask.Knobs.standard(cacheNanos)).withActivator(new io.s2j.cop.CopClient(bg, List.of(copNode))));
     } catch (RuntimeException e) {
       runtime.close();
       throw e;

@@ -99,8 +99,13 @@ class ServerKillRestartIT {
   static final class StreamModel {
     final List<Batch> acked = Collections.synchronizedList(new ArrayList<>());
     final Set<String> sent = ConcurrentHashMap.newKeySet();
-    /** The records an earlier verification read: they never change. */
+    /**
+     * The records an earlier verification read or knew (acknowledged) at each position, null where
+     * trimmed and unknown: they never change.
+     */
     List<String> verified = List.of();
+    /** The trimmed prefix an earlier verification found: it never shrinks. */
+    int trimmed;
   }
 
   static final class Model {
@@ -417,11 +422,23 @@ class ServerKillRestartIT {
       long tail = api.tail(stream);
       List<String> records = api.readAll(stream, tail);
       assertEquals(tail, records.size(), where + "records 0..tail");
-      assertEquals(m.verified, records.subList(0, Math.min(records.size(), m.verified.size())),
+      // Trimmed: the prefix of nulls. It may only grow, and only as far as some trim the test sent.
+      int trimmed = 0;
+      while (trimmed < records.size() && records.get(trimmed) == null) {
+        trimmed++;
+      }
+      long trimmedBefore = m.trimmed;
+      assertTrue(trimmed >= trimmedBefore, where + "the trim point went back from " + trimmedBefore + " to " + trimmed);
+      long trimSent = m.sent.stream().filter(k -> k.startsWith("trim:")).mapToLong(k -> Long.parseLong(k.substring(5))).max().orElse(0);
+      assertTrue(trimmed <= trimSent, where + "records below " + trimmed + " are not served, but no trim beyond " + trimSent + " was sent");
+      List<String> stillServed = records.subList(trimmed, records.size());
+      List<String> verifiedStillServed = m.verified.subList(Math.min(trimmed, m.verified.size()), m.verified.size());
+      assertTrue(verifiedStillServed.stream().noneMatch(java.util.Objects::isNull), where + "a record verified as unknown is served again");
+      assertEquals(verifiedStillServed, stillServed.subList(0, Math.min(stillServed.size(), verifiedStillServed.size())),
           where + "what an earlier verification read changed");
       assertTrue(records.size() >= m.verified.size(), where + "the tail went back from " + m.verified.size() + " to " + tail);
       Set<String> seen = new HashSet<>();
-      for (String key : records) {
+      for (String key : stillServed) {
         assertTrue(m.sent.contains(key), where + "a record the test never sent: " + key);
         assertTrue(key.startsWith("trim:") || seen.add(key), where + "record twice: " + key);
       }
@@ -429,16 +446,30 @@ class ServerKillRestartIT {
       synchronized (m.acked) {
         acked = List.copyOf(m.acked);
       }
+      // Every position as far as the test knows it: read now, else acknowledged, else read earlier.
+      List<String> known = new ArrayList<>(records);
       for (Batch b : acked) {
         assertTrue(b.end() <= tail, where + "acknowledged batch " + b + " beyond the tail " + tail);
-        assertEquals(b.keys(), records.subList((int) b.start(), (int) b.end()), where + "acknowledged batch " + b);
+        for (int i = (int) b.start(); i < b.end(); i++) {
+          String read = records.get(i);
+          assertTrue(read == null || read.equals(b.keys().get(i - (int) b.start())),
+              where + "acknowledged batch " + b + " reads as " + records.subList((int) b.start(), (int) b.end()));
+          if (read == null) {
+            known.set(i, b.keys().get(i - (int) b.start()));
+          }
+        }
+      }
+      for (int i = 0; i < Math.min(known.size(), m.verified.size()); i++) {
+        if (known.get(i) == null) {
+          known.set(i, m.verified.get(i));
+        }
       }
       JsonNode seqProbe = api.probe(stream, "{\"records\":[{\"body\":\"never\"}],\"match_seq_num\":" + (tail + 1000) + "}");
       assertEquals(tail, seqProbe.path("seq_num_mismatch").asLong(-1), where + "match_seq_num probe " + seqProbe);
       if (stream.equals("fenced")) {
         String expected = "";
-        for (String key : records) {
-          if (key.startsWith("fence:")) {
+        for (String key : known) {
+          if (key != null && key.startsWith("fence:")) {
             expected = key.substring("fence:".length());
           }
         }
@@ -446,9 +477,10 @@ class ServerKillRestartIT {
         assertEquals(expected, tokenProbe.path("fencing_token_mismatch").asText(null), where + "fencing token probe " + tokenProbe);
         model.token = expected;
       }
-      model.recordsChecked += records.size();
+      model.recordsChecked += stillServed.size();
       model.batchesChecked += acked.size();
-      m.verified = records;
+      m.verified = known;
+      m.trimmed = trimmed;
     }
     JsonNode cfg = JSON.readTree(api.expect(200, api.send("GET", "/v1/streams/cfg", null, null)).body());
     long age = cfg.path("retention_policy").path("age").asLong(-1);
@@ -504,7 +536,11 @@ class ServerKillRestartIT {
       return JSON.readTree(expect(412, send("POST", "/v1/streams/" + stream + "/records", null, json)).body());
     }
 
-    /** Records {@code 0 .. tail-1} as keys (see {@link Batch}), checking their sequence numbers. */
+    /**
+     * Records {@code 0 .. tail-1} as keys (see {@link Batch}), checking their sequence numbers; a
+     * position below the stream's trim point (the first record a read from 0 returns) is null:
+     * reads never serve trimmed records (S2-API §8.2).
+     */
     List<String> readAll(String stream, long tail) throws Exception {
       List<String> out = new ArrayList<>();
       while (out.size() < tail) {
@@ -513,7 +549,13 @@ class ServerKillRestartIT {
         JsonNode records = JSON.readTree(r.body()).path("records");
         assertTrue(records.size() > 0, "no records at " + out.size() + " below the tail " + tail + ": " + r.body());
         for (JsonNode rec : records) {
-          assertEquals(out.size(), rec.path("seq_num").asLong(), "sequence numbers are contiguous");
+          long seq = rec.path("seq_num").asLong();
+          if (out.isEmpty()) {
+            while (out.size() < seq) {
+              out.add(null); // trimmed
+            }
+          }
+          assertEquals(out.size(), seq, "sequence numbers are contiguous");
           out.add(key(rec));
         }
       }

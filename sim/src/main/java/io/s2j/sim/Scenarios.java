@@ -12,7 +12,8 @@ public final class Scenarios {
 
   public static List<Scenario> all() {
     return List.of(CounterScenario.standard(), CounterScenario.busy(), new io.s2j.sim.channel.ChannelScenario(), io.s2j.sim.channel.ChannelScenario.takeover(),
-        new io.s2j.sim.cell.CellScenario());
+        new io.s2j.sim.cell.CellScenario(), io.s2j.sim.cell.CellScenario.zoneOutage(),
+        new io.s2j.sim.latency.LatencyScenario(), io.s2j.sim.latency.LatencyScenario.unhedged());
   }
 
   /** The scenario called {@code name}; throws with the known names if there is none. */

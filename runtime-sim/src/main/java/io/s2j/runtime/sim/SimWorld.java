@@ -3,11 +3,14 @@ package io.s2j.runtime.sim;
 import io.s2j.runtime.Env;
 import io.s2j.runtime.Invariants;
 import io.s2j.runtime.NodeId;
+import io.s2j.runtime.Scheduler;
+import io.s2j.runtime.objectstore.ObjectStore;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * A whole simulated deployment: the event loop, processes, the network, buckets and the metadata
@@ -27,7 +30,20 @@ public final class SimWorld {
   private final SimMetadataStore metadata;
   private final Map<String, SimObjectStore> buckets = new LinkedHashMap<>();
   private final Map<NodeId, SimProcess> processes = new LinkedHashMap<>();
+  /** Zone → the zonal buckets in it (express storage), for zone outages. */
+  private final Map<String, List<String>> zones = new LinkedHashMap<>();
+  private StoreComposer storeComposer;
   private FaultProfile faults;
+
+  /**
+   * Builds the object store a process sees from clients of the world's buckets, e.g. a router that
+   * puts express channels' logs on a quorum of zonal buckets. Without one, every process sees the
+   * default bucket.
+   */
+  @FunctionalInterface
+  public interface StoreComposer {
+    ObjectStore compose(NodeId node, Scheduler scheduler, Function<String, ObjectStore> bucketClient);
+  }
 
   public SimWorld(long seed, FaultProfile faults) {
     this.seed = seed;
@@ -85,6 +101,35 @@ public final class SimWorld {
     return b;
   }
 
+  /** Adds a zonal bucket in {@code zone}: a zone outage ({@link #setZoneOutage}) takes it down. */
+  public SimObjectStore addZonalBucket(String name, LatencyModel latency, String zone) {
+    SimObjectStore b = addBucket(name, latency);
+    zones.computeIfAbsent(zone, z -> new ArrayList<>()).add(name);
+    return b;
+  }
+
+  /** The zones that have zonal buckets, in the order they were added. */
+  public List<String> zones() {
+    return new ArrayList<>(zones.keySet());
+  }
+
+  /** The zonal buckets of {@code zone}. */
+  public List<SimObjectStore> zonalBuckets(String zone) {
+    List<String> names = zones.get(zone);
+    Invariants.check(names != null, "no zone %s", zone);
+    return names.stream().map(this::bucket).toList();
+  }
+
+  /** Starts or ends an outage of every zonal bucket in {@code zone}. */
+  public void setZoneOutage(String zone, boolean down) {
+    zonalBuckets(zone).forEach(b -> b.setOutage(down));
+  }
+
+  /** Sets how processes started from now on compose their object store (see {@link StoreComposer}). */
+  public void setStoreComposer(StoreComposer composer) {
+    this.storeComposer = composer;
+  }
+
   /** Adds a process that is not started yet; {@code boot} builds its component from a fresh env. */
   public SimProcess addProcess(String name, Consumer<Env> boot) {
     NodeId id = NodeId.of(name);
@@ -112,12 +157,15 @@ public final class SimWorld {
 
   Env envFor(SimProcess.Incarnation inc) {
     SimProcess p = inc.process();
+    ObjectStore store = storeComposer == null
+        ? bucket().client(inc)
+        : storeComposer.compose(p.id(), inc.scheduler(), name -> bucket(name).client(inc));
     return new Env(
         p.id(),
         inc.clock(),
         inc.scheduler(),
         network.endpoint(inc),
-        bucket().client(inc),
+        store,
         metadata.client(inc),
         simulator.random().fork("process/" + p.id() + "/" + inc.generation()));
   }

@@ -48,6 +48,7 @@ public final class CellClient {
   private final TreeMap<Integer, String> knownToken = new TreeMap<>();
   private final String name;
   private final List<String> storageErrors;
+  private final List<io.s2j.api.StorageClass> storageClasses;
   private long op;
 
   public CellClient(Env env, Catalog catalog, DataPlane data, List<StreamName> streams, AppendHistory history,
@@ -62,6 +63,17 @@ public final class CellClient {
    */
   public CellClient(Env env, Catalog catalog, DataPlane data, List<StreamName> streams, AppendHistory history,
       StreamHistories histories, long[] stopIssuingAtNanos, List<String> storageErrors) {
+    this(env, catalog, data, streams, List.of(), history, histories, stopIssuingAtNanos, storageErrors);
+  }
+
+  /**
+   * @param storageClasses the storage class each stream is created with (by index), or empty for
+   *     the basin's default
+   */
+  public CellClient(Env env, Catalog catalog, DataPlane data, List<StreamName> streams,
+      List<io.s2j.api.StorageClass> storageClasses, AppendHistory history, StreamHistories histories,
+      long[] stopIssuingAtNanos, List<String> storageErrors) {
+    this.storageClasses = List.copyOf(storageClasses);
     this.storageErrors = storageErrors;
     this.env = env;
     this.catalog = catalog;
@@ -101,7 +113,9 @@ public final class CellClient {
     if (env.clock().nowNanos() >= stopIssuingAtNanos[0]) {
       return;
     }
-    catalog.createStream(BASIN, streams.get(i), StreamConfigSpec.EMPTY, "cell-token").onComplete((s, f) -> {
+    StreamConfigSpec spec = storageClasses.isEmpty() ? StreamConfigSpec.EMPTY
+        : new StreamConfigSpec(storageClasses.get(i), null, null, null, null);
+    catalog.createStream(BASIN, streams.get(i), spec, "cell-token").onComplete((s, f) -> {
       if (f == null && exists(s)) {
         createStream(i + 1);
       } else {

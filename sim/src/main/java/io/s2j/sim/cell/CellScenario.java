@@ -1,6 +1,7 @@
 package io.s2j.sim.cell;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.s2j.api.StorageClass;
 import io.s2j.api.StreamName;
 import io.s2j.cachey.Cachey;
 import io.s2j.cachey.CacheyClient;
@@ -41,6 +42,9 @@ import io.s2j.sim.channel.AppendHistory;
 import io.s2j.sim.history.StreamHistories;
 import io.s2j.sim.channel.ChannelScenario;
 import io.s2j.sim.channel.WalAudit;
+import io.s2j.storage.HedgedObjectStore;
+import io.s2j.storage.QuorumObjectStore;
+import io.s2j.storage.StorageClassRouter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,7 +56,9 @@ import java.util.TreeMap;
  * A cell: 1–3 frontends (each running its clients' workload through the frontend's catalog and
  * data path), two channels on one or two hosts each, 0–3 cachey nodes in one or two zones (segment
  * reads go through them), the metadata store and a bucket, under swarm faults (frontend, channel
- * and cachey crashes, partitions, store and metadata errors, clock skew). At the
+ * and cachey crashes, partitions, store and metadata errors, clock skew, zone outages). In half the
+ * seeds the cell is an express cell: three zonal buckets, an express channel whose log is on a
+ * quorum of them, and streams of both storage classes. At the
  * end every stream's log is audited from the bucket (through the streamlet the metadata assigned
  * it) and the checks of the channel scenario are applied per stream: acknowledged appends at their
  * positions, definite failures absent, no duplicates, real-time order, reads that match the log and
@@ -65,19 +71,37 @@ public final class CellScenario implements Scenario {
   /** How long a frontend waits for a cachey node before reading the bucket itself. */
   static final long CACHEY_RPC_TIMEOUT_NANOS = 5 * Simulator.SECOND;
 
+  /** The zones of an express cell, one zonal bucket each ({@code zone-a} …). */
+  static final List<String> ZONES = List.of("a", "b", "c");
+
   @Override
   public String name() {
-    return "cell";
+    return zoneOutage ? "zone-outage" : "cell";
   }
 
   private final PlantedBug bug;
+  /** The zone-outage variant (see {@link #zoneOutage()}). */
+  private final boolean zoneOutage;
 
   public CellScenario() {
-    this(PlantedBug.NONE);
+    this(PlantedBug.NONE, false);
   }
 
-  private CellScenario(PlantedBug bug) {
+  private CellScenario(PlantedBug bug, boolean zoneOutage) {
     this.bug = bug;
+    this.zoneOutage = zoneOutage;
+  }
+
+  /**
+   * The cell with express streams only, under two zone outages of different zones, one after the
+   * other, in a 60 s window; the express channel's one host is crashed and restarted during each
+   * and between them, so its log is recovered with a zone down, with every zone back, and with another
+   * zone down. Store and metadata error rates and clock skew are swarmed, but no network fault, no
+   * other crash, partition or outage, so that progress during each outage can be required: some append must be
+   * acknowledged while the zone is still down, after the recovery.
+   */
+  public static CellScenario zoneOutage() {
+    return new CellScenario(PlantedBug.NONE, true);
   }
 
   @Override
@@ -88,7 +112,7 @@ public final class CellScenario implements Scenario {
 
   @Override
   public Scenario withBug(String name) {
-    return new CellScenario(PlantedBug.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_')));
+    return new CellScenario(PlantedBug.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_')), zoneOutage);
   }
 
   @Override
@@ -96,13 +120,27 @@ public final class CellScenario implements Scenario {
     RandomSource root = RandomSource.seeded(seed);
     RandomSource draw = root.fork("scenario");
     FaultProfile profile = FaultProfile.swarm(root.fork("fault-profile"));
+    if (zoneOutage) {
+      // Store and metadata error rates stay swarmed; network drops do not: a dropped RPC holds a
+      // client (one operation at a time) for the frontends' 10 s timeout, and two in a row would
+      // fail the progress check for reasons that have nothing to do with storage (seed 175 did).
+      profile = new FaultProfile(0, 0, profile.storeThrottleRate(),
+          profile.storeServerErrorRate(), profile.storeLostResponseRate(), profile.storeLostRequestRate(),
+          profile.storeSlowRate(), profile.metaUnavailableRate(), profile.metaLostResponseRate(), profile.clockSkewMaxMs(),
+          false, false, false, false, false);
+    }
     SimWorld world = new SimWorld(seed, profile);
     int frontendCount = 1 + draw.nextInt(3);
     int streamCount = 1 + draw.nextInt(4);
-    boolean express = draw.chance(0.5);
-    long windowNanos = (10 + draw.nextInt(41)) * Simulator.SECOND;
-    if (express) {
-      world.bucket().setLatency(LatencyModel.S3_EXPRESS);
+    // Express cells (half the seeds): three zonal buckets, an express channel whose log is written
+    // to a quorum of them, and streams of both classes. Drawn from their own fork, so that other
+    // seeds run as they did before express storage existed.
+    boolean express = draw.chance(0.5) || zoneOutage;
+    long windowNanos = zoneOutage ? 60 * Simulator.SECOND : (10 + draw.nextInt(41)) * Simulator.SECOND;
+    RandomSource expressDraw = root.fork("express");
+    List<String> zones = express ? ZONES : List.of();
+    for (String z : zones) {
+      world.addZonalBucket("zone-" + z, LatencyModel.S3_EXPRESS, z).setRequestTimeoutNanos(2 * Simulator.SECOND);
     }
     world.bucket().setRequestTimeoutNanos(2 * Simulator.SECOND);
     world.metadata().setRequestTimeoutNanos(Simulator.SECOND);
@@ -129,6 +167,31 @@ public final class CellScenario implements Scenario {
       }
       hosts.put(channelId, ids);
     }
+    Map<String, StorageClass> classes = new TreeMap<>();
+    List<String> expressHosts = new ArrayList<>();
+    if (express) {
+      String channelId = "xch-1";
+      List<NodeId> ids = new ArrayList<>();
+      // One host in zone-outage: its crashes test recovery with a zone down; two incarnations
+      // fencing at once while a zone is down can block (see the design's limits), and the cell's
+      // swarm covers take-over races.
+      int hostCount = expressDraw.chance(0.5) && !zoneOutage ? 2 : 1;
+      for (int h = 0; h < hostCount; h++) {
+        String host = channelId + "-" + (char) ('a' + h);
+        SimProcess p = world.addProcess(host, env -> channels.add(new Channel(env, channelId, knobs, bug)));
+        ids.add(p.id());
+        expressHosts.add(host);
+        if (!zoneOutage) {
+          crashable.add(host);
+        }
+        everyone.add(host);
+        if (h > 0) {
+          late.add(p);
+        }
+      }
+      hosts.put(channelId, ids);
+      classes.put(channelId, StorageClass.EXPRESS);
+    }
     // Cops: 1-2 instances contending for the epoch, and 0-1 spare channel hosts the acting cop
     // starts a dead channel on (drawn from their own forks).
     RandomSource copDraw = root.fork("cop");
@@ -146,7 +209,7 @@ public final class CellScenario implements Scenario {
         return withSpare;
       });
     }
-    ChannelDirectory directory = new ChannelDirectory(hosts);
+    ChannelDirectory directory = new ChannelDirectory(hosts, classes);
     CopKnobs copKnobs = CopKnobs.randomized(root.fork("cop-knobs"));
     List<Cop> cops = new ArrayList<>(); // every incarnation, for counters
     List<NodeId> copIds = new ArrayList<>();
@@ -157,9 +220,35 @@ public final class CellScenario implements Scenario {
       crashable.add(n);
       everyone.add(n);
     }
+    List<QuorumObjectStore> quorums = new ArrayList<>(); // every incarnation's, for counters
+    List<HedgedObjectStore> hedged = new ArrayList<>();
+    // Every process sees the regional bucket with hedged creates, and, in an express cell, express
+    // channels' logs on the quorum of zonal buckets.
+    world.setStoreComposer((node, scheduler, bucket) -> {
+      HedgedObjectStore regional = new HedgedObjectStore(scheduler, bucket.apply(SimWorld.DEFAULT_BUCKET),
+          HedgedObjectStore.STANDARD_HEDGE_AFTER_NANOS);
+      hedged.add(regional);
+      if (!express) {
+        return regional;
+      }
+      List<io.s2j.runtime.objectstore.ObjectStore> zonal = new ArrayList<>();
+      for (String z : zones) {
+        HedgedObjectStore replica = new HedgedObjectStore(scheduler, bucket.apply("zone-" + z),
+            HedgedObjectStore.EXPRESS_HEDGE_AFTER_NANOS);
+        hedged.add(replica);
+        zonal.add(replica);
+      }
+      QuorumObjectStore quorum = new QuorumObjectStore(scheduler, zonal, bug == PlantedBug.EXPRESS_ACK_ON_ONE_ZONE);
+      quorums.add(quorum);
+      return new StorageClassRouter(scheduler, regional, quorum, id -> directory.storageClasses().get(id) == StorageClass.EXPRESS);
+    });
     List<StreamName> streams = new ArrayList<>();
+    List<StorageClass> streamClasses = new ArrayList<>();
     for (int i = 0; i < streamCount; i++) {
       streams.add(new StreamName("stream-" + i));
+      if (express) {
+        streamClasses.add(zoneOutage || expressDraw.chance(0.6) ? StorageClass.EXPRESS : StorageClass.STANDARD);
+      }
     }
     AppendHistory history = new AppendHistory();
     StreamHistories histories = new StreamHistories();
@@ -197,7 +286,8 @@ public final class CellScenario implements Scenario {
         cacheyClients.add(objects);
         DataPlane data = new DataPlane(env, catalog, directory, bug, objects).withActivator(new CopClient(env, copIds));
         dataPlanes.add(data);
-        clientNames.add(new CellClient(env, catalog, data, streams, history, histories, stopIssuingAtNanos, storageErrors).name());
+        clientNames.add(new CellClient(env, catalog, data, streams, streamClasses, history, histories, stopIssuingAtNanos,
+            storageErrors).name());
         new LifecycleClient(env, catalog, data, ledger, ownLifecycleStream, lifecycleStreams, stopIssuingAtNanos, storageErrors);
       });
       crashable.add(n);
@@ -207,7 +297,7 @@ public final class CellScenario implements Scenario {
     // cache TTLs after it saw the deletion.
     List<BgTask> bgTasks = new ArrayList<>(); // every incarnation, for counters
     world.addProcess("bg-1", env -> bgTasks.add(new BgTask(env, new Catalog(env, STREAM_CACHE_TTL_NANOS, bug), directory,
-        new BgTask.Knobs(Simulator.SECOND, 2 * STREAM_CACHE_TTL_NANOS), bug)));
+        new BgTask.Knobs(Simulator.SECOND, 2 * STREAM_CACHE_TTL_NANOS), bug).withActivator(new CopClient(env, copIds))));
     crashable.add("bg-1");
     everyone.add("bg-1");
     for (CacheyNode node : cacheyNodes) {
@@ -216,7 +306,30 @@ public final class CellScenario implements Scenario {
       everyone.add(node.node().value());
     }
     FaultPlan plan = FaultPlan.swarm(root.fork("fault-plan"), profile, crashable, everyone,
-        List.of(SimWorld.DEFAULT_BUCKET), windowNanos);
+        List.of(SimWorld.DEFAULT_BUCKET), zones, windowNanos);
+    // The zone-outage plan (60 s window): zone A down 6–30 s, zone B down 33–55 s; the express
+    // host crashed 1 s into each outage and 1 s after the first (restarted 1 s later), so the log is
+    // recovered with A down, with all zones back (A lacking what was written without it), and with
+    // B down (what was written without A now on one reachable zone plus A after roll-forward).
+    long s = Simulator.SECOND;
+    // (Outages outlast the frontends' 10 s RPC timeout: an append in flight to a crashed host holds
+    // its client that long.)
+    long[][] outages = {{6 * s, 30 * s}, {33 * s, 55 * s}};
+    long[] crashes = {7 * s, 31 * s, 34 * s};
+    if (zoneOutage) {
+      String first = expressDraw.pick(zones);
+      String second = zones.get((zones.indexOf(first) + 1 + expressDraw.nextInt(zones.size() - 1)) % zones.size());
+      List<FaultPlan.FaultAction> actions = new ArrayList<>(plan.actions());
+      actions.add(new FaultPlan.ZoneOutage(outages[0][0], first, true));
+      actions.add(new FaultPlan.ZoneOutage(outages[0][1], first, false));
+      actions.add(new FaultPlan.ZoneOutage(outages[1][0], second, true));
+      actions.add(new FaultPlan.ZoneOutage(outages[1][1], second, false));
+      for (long at : crashes) {
+        actions.add(new FaultPlan.Crash(at, expressHosts.get(0)));
+        actions.add(new FaultPlan.Restart(at + s, expressHosts.get(0)));
+      }
+      plan = new FaultPlan(actions);
+    }
     long healedAtNanos = Phases.run(world, plan, late, p -> draw.nextLong(0, windowNanos), windowNanos,
         stopIssuingAtNanos, DRAIN_NANOS);
     Simulator sim = world.simulator();
@@ -229,7 +342,21 @@ public final class CellScenario implements Scenario {
     }
     List<Long> pausesNanos = migrationPauses(chains, channels, history);
     if (sim.failure() == null) {
-      check(world, chains, history, healedAtNanos, frontendCount, violations);
+      check(world, chains, zones, classes, history, healedAtNanos, frontendCount, violations);
+      if (zoneOutage) {
+        // Survives one zone down: after the express host recovered (reading the log with a zone
+        // down), appends were acknowledged while that zone was still down.
+        for (int o = 0; o < outages.length; o++) {
+          long from = crashes[o == 0 ? 0 : 2] + s;
+          long to = outages[o][1];
+          boolean progressed = history.attempts().stream().anyMatch(a -> a.outcome() == AppendHistory.Outcome.OK
+              && a.invokeNanos >= from && a.completeNanos < to);
+          if (!progressed) {
+            violations.add("zone outage " + (o + 1) + ": no append was acknowledged between the express host's restart ("
+                + from / Simulator.MS + " ms) and the end of the outage (" + to / Simulator.MS + " ms)");
+          }
+        }
+      }
       histories.check(violations, unknown);
       violations.addAll(ledger.violations());
       auditCollection(world, violations);
@@ -239,16 +366,40 @@ public final class CellScenario implements Scenario {
     }
     long ok = history.attempts().stream().filter(a -> a.outcome() == AppendHistory.Outcome.OK).count();
     String description = String.format(Locale.ROOT,
-        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nlinearizability: %s operations per stream %s%n%s%n%s%nbgtask: %s%n%s%nknobs: %s%nscenario=cell frontends=%d streams=%d hosts=%s bucket=%s window_s=%d%nfaults: %s%nplan:%n%s",
+        "appends=%d ok=%d reads=%d metadata_ops=%d session_requests_held_early=%d%nlinearizability: %s operations per stream %s%n%s%n%s%nbgtask: %s%n%s%n%s%nknobs: %s%nscenario=%s frontends=%d streams=%d hosts=%s storage=%s window_s=%d%nfaults: %s%nplan:%n%s",
         history.attempts().size(), ok, history.reads().size(), world.metadata().operations(),
         channels.stream().mapToLong(Channel::sessionRequestsHeldEarly).sum(),
         sim.failure() != null ? "not checked" : unknown.isEmpty() ? "checked" : "unknown (budget) for " + unknown,
         histories.operationCounts(), describeCachey(cacheyNodes, frontendZones, cacheyKnobs, caches, cacheyClients),
         ledger.describe(), describeBgTasks(bgTasks),
         describeCop(copCount, copKnobs, cops, chains, pausesNanos, dataPlanes),
-        knobs, frontendCount, streamCount, hosts,
+        describeExpress(world, zones, streamClasses, quorums, hedged), knobs, name(), frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     return new Outcome(world, violations, description, dir -> histories.write(dir, CellClient.BASIN.value()));
+  }
+
+  /** One line on express storage: stream classes, replica PUTs per zone, what the quorums had to decide. */
+  static String describeExpress(SimWorld world, List<String> zones, List<StorageClass> classes, List<QuorumObjectStore> quorums,
+      List<HedgedObjectStore> hedged) {
+    String hedges = String.format(Locale.ROOT, "hedged creates and reads=%d (creates answered first %d)",
+        hedged.stream().mapToLong(HedgedObjectStore::hedges).sum(), hedged.stream().mapToLong(HedgedObjectStore::hedgesWon).sum());
+    if (zones.isEmpty()) {
+      return "express: none (every log in the regional bucket); " + hedges;
+    }
+    StringBuilder puts = new StringBuilder();
+    for (String z : zones) {
+      puts.append(puts.length() == 0 ? "" : ",").append(z).append('=').append(world.bucket("zone-" + z).putsApplied());
+    }
+    long contended = quorums.stream().mapToLong(q -> q.counters().contendedPuts()).sum();
+    long decided = quorums.stream().mapToLong(q -> q.counters().rollForwards()).sum();
+    long repairs = quorums.stream().mapToLong(q -> q.counters().repairs()).sum();
+    long completions = quorums.stream().mapToLong(q -> q.counters().completions()).sum();
+    long undecided = quorums.stream().mapToLong(q -> q.counters().undecidedReads()).sum();
+    return String.format(Locale.ROOT,
+        "express: streams=%s zonal_puts_applied={%s} regional_puts_applied=%d quorum_puts=%d contended_puts=%d "
+            + "undecided_reads=%d decisions=%d repairs=%d completions=%d; %s",
+        classes, puts, world.bucket().putsApplied(), quorums.stream().mapToLong(q -> q.counters().puts()).sum(),
+        contended, undecided, decided, repairs, completions, hedges);
   }
 
   /**
@@ -357,8 +508,8 @@ public final class CellScenario implements Scenario {
     return pauses;
   }
 
-  private static void check(SimWorld world, Map<Long, List<StreamletMeta>> chains, AppendHistory history, long healedAtNanos,
-      int frontendCount, List<String> violations) {
+  private static void check(SimWorld world, Map<Long, List<StreamletMeta>> chains, List<String> zones, Map<String, StorageClass> classes,
+      AppendHistory history, long healedAtNanos, int frontendCount, List<String> violations) {
     // Every stream's log, walked along its chain: each link's records from the WAL and segments of
     // the channel the link names, from the link's start up to its seal.
     Map<String, List<Long>> idsOfChannel = new TreeMap<>();
@@ -368,7 +519,10 @@ public final class CellScenario implements Scenario {
       startOf.put(link.getStreamletId(), link.getStartSeqNum());
     }));
     Map<String, TreeMap<Long, List<SequencedRecord>>> audited = new TreeMap<>();
-    idsOfChannel.forEach((channel, ids) -> audited.put(channel, WalAudit.read(world, channel, ids, startOf, false, violations)));
+    // An express channel's log is audited from the zonal buckets (two of three must hold a chunk).
+    List<String> zonal = zones.stream().map(z -> "zone-" + z).toList();
+    idsOfChannel.forEach((channel, ids) -> audited.put(channel,
+        WalAudit.read(world, channel, ids, startOf, false, classes.get(channel) == StorageClass.EXPRESS ? zonal : List.of(), violations)));
     TreeMap<Long, List<SequencedRecord>> logs = new TreeMap<>();
     Map<Long, String> channelOfKey = new TreeMap<>();
     chains.forEach((key, chain) -> {

@@ -77,12 +77,13 @@ public final class ChannelScenario implements Scenario {
   @Override
   public List<String> bugs() {
     // Its clients append straight to channels without sessions, tokens or cachey: frontend,
-    // session, fencing, cachey and cop bugs have nothing to act on here (the cell scenario plants
-    // them), and neither have trim, bgtask and catalog bugs (no trims, no bgtask, no catalog).
+    // session, fencing, cachey, cop and express bugs have nothing to act on here (the cell scenario
+    // plants them), and neither have trim, bgtask and catalog bugs (no trims, no bgtask, no catalog).
     java.util.Set<PlantedBug> inert = java.util.EnumSet.of(PlantedBug.NONE, PlantedBug.READ_SKIPS_AT_SEGMENT_BOUNDARY,
         PlantedBug.SESSION_UNORDERED, PlantedBug.SKIP_FENCING_CHECK, PlantedBug.CACHEY_WRONG_PAGE,
         PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD, PlantedBug.GC_DELETES_REFERENCED_SEGMENT, PlantedBug.RECREATE_SEES_OLD_INCARNATION,
-        PlantedBug.MIGRATION_LOSES_INFLIGHT_APPEND, PlantedBug.MIGRATION_READ_GAP, PlantedBug.TWO_COPS_ACT);
+        PlantedBug.MIGRATION_LOSES_INFLIGHT_APPEND, PlantedBug.MIGRATION_READ_GAP, PlantedBug.TWO_COPS_ACT,
+        PlantedBug.EXPRESS_ACK_ON_ONE_ZONE);
     return java.util.Arrays.stream(PlantedBug.values()).filter(b -> !inert.contains(b))
         .map(b -> b.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
   }

@@ -31,19 +31,28 @@ public final class WalAudit {
 
   public static TreeMap<Long, List<SequencedRecord>> read(
       SimWorld world, String channelId, Collection<Long> streamletIds, List<String> violations) {
-    return read(world, channelId, streamletIds, new TreeMap<>(), true, violations);
+    return read(world, channelId, streamletIds, new TreeMap<>(), true, List.of(), violations);
   }
 
   /**
-   * As {@link #read(SimWorld, String, Collection, List)}, for streamlets that start past 0 (links
-   * after a migration): {@code startOf} gives each one's start; a returned log then holds the
-   * streamlet's records from its start (index {@code i} is seq {@code start + i}). With
-   * {@code alsoUnlisted} false only the listed streamlets are audited (the cell's lifecycle streams
-   * are trimmed, collected and purged, so their segments need not tile from their start: the
-   * lifecycle ledger and the GC audit check them).
+   * As above; when {@code zonalBuckets} is not empty the channel is express and its log is read from
+   * those three buckets instead: a chunk is in the log when two of them hold the same bytes under its
+   * key (what the quorum decided), and absent otherwise — whatever a single bucket holds.
+   */
+  public static TreeMap<Long, List<SequencedRecord>> read(
+      SimWorld world, String channelId, Collection<Long> streamletIds, List<String> zonalBuckets, List<String> violations) {
+    return read(world, channelId, streamletIds, new TreeMap<>(), true, zonalBuckets, violations);
+  }
+
+  /**
+   * As above, for streamlets that start past 0 (links after a migration): {@code startOf} gives each
+   * one's start; a returned log then holds the streamlet's records from its start (index {@code i}
+   * is seq {@code start + i}). With {@code alsoUnlisted} false only the listed streamlets are
+   * audited (the cell's lifecycle streams are trimmed, collected and purged, so their segments need
+   * not tile from their start: the lifecycle ledger and the GC audit check them).
    */
   public static TreeMap<Long, List<SequencedRecord>> read(SimWorld world, String channelId, Collection<Long> streamletIds,
-      java.util.Map<Long, Long> startOf, boolean alsoUnlisted, List<String> violations) {
+      java.util.Map<Long, Long> startOf, boolean alsoUnlisted, List<String> zonalBuckets, List<String> violations) {
     long first = 0;
     var meta = world.metadata().peek(MetaKey.channel(channelId));
     if (meta.isPresent()) {
@@ -55,9 +64,33 @@ public final class WalAudit {
     }
     String prefix = "wal/" + channelId + "/";
     TreeMap<Long, ByteString> chunks = new TreeMap<>();
-    for (ObjectKey k : world.bucket().keys()) {
-      if (k.value().startsWith(prefix)) {
-        chunks.put(Long.parseLong(k.value().substring(prefix.length())), world.bucket().peek(k));
+    if (zonalBuckets.isEmpty()) {
+      for (ObjectKey k : world.bucket().keys()) {
+        if (k.value().startsWith(prefix)) {
+          chunks.put(Long.parseLong(k.value().substring(prefix.length())), world.bucket().peek(k));
+        }
+      }
+    } else {
+      TreeSet<ObjectKey> keys = new TreeSet<>();
+      zonalBuckets.forEach(b -> keys.addAll(world.bucket(b).keys()));
+      for (ObjectKey k : keys) {
+        if (!k.value().startsWith(prefix)) {
+          continue;
+        }
+        List<ByteString> copies = new ArrayList<>();
+        zonalBuckets.forEach(b -> copies.add(world.bucket(b).peek(k)));
+        for (int i = 0; i < copies.size(); i++) {
+          for (int j = i + 1; j < copies.size(); j++) {
+            if (copies.get(i) != null && copies.get(i).equals(copies.get(j))) {
+              chunks.put(Long.parseLong(k.value().substring(prefix.length())), copies.get(i));
+            }
+          }
+        }
+      }
+      for (ObjectKey k : world.bucket().keys()) {
+        if (k.value().startsWith(prefix)) {
+          violations.add(channelId + ": express chunk " + k + " is in the regional bucket");
+        }
       }
     }
     TreeMap<Long, List<SequencedRecord>> wal = new TreeMap<>();
