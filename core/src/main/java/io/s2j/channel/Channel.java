@@ -1471,6 +1471,16 @@ public final class Channel {
         response.complete(migrateError("streamlet " + s.id + " is already sealed or being sealed"));
         return;
       }
+      if (s.deleting) {
+        // A terminal trim (deletion, delete-on-empty) retires the streamlet: it is the stream's last
+        // record. Moving the stream on would start a link that knows nothing of it and accepts
+        // appends after it (S2-API §12.2, case 163); a delete-on-empty whose ack was lost is then
+        // never marked, and the stream lives on past its terminal trim (found by the sweep once
+        // bgtask and the cop ran together: cell seeds 23, 151). Appends are refused while sealing,
+        // so no terminal trim can be accepted after this check.
+        response.complete(migrateError("streamlet " + s.id + " is being deleted: it is not migrated"));
+        return;
+      }
       s.sealing = true;
       long sealStartNanos = env.clock().nowNanos();
       if (bug == PlantedBug.MIGRATION_LOSES_INFLIGHT_APPEND) {

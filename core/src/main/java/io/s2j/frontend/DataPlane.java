@@ -768,12 +768,14 @@ public final class DataPlane {
               "the index of segment " + key + " does not hold record " + seq, false));
       case Outcome.Ok<List<Segment.BlockRow>> ok -> {
         Segment.BlockRow row = ok.value().get(Segment.blockForSeqNum(ok.value(), seq));
+        // The block's own get can fail too (a store outage after the index was cached, damaged
+        // bytes): an outcome, like every other failure of the read path, never a failed promise.
         yield objects.get(key, row.range(), meta.getObjectBytes()).map(got -> switch (got) {
           case GetResult.Found f when f.objectBytes() != meta.getObjectBytes() -> DataPlane.<List<SequencedRecord>>failed(
               ErrorCode.STORAGE, wrongSize(key, f, meta.getObjectBytes()), false);
           case GetResult.Found f -> Outcome.ok(Segment.fromSeqNum(Segment.readBlock(f.data(), row), seq));
           default -> DataPlane.<List<SequencedRecord>>failed(ErrorCode.STORAGE, SEGMENT_MISSING + "segment " + key + " is missing", false);
-        });
+        }).flatMap(o -> Promise.completed(env.scheduler(), o), this::failedFromPromise);
       }
     }, this::failedFromPromise);
   }

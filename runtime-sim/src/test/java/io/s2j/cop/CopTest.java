@@ -44,7 +44,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The cop on a small fault-free simulated cell (two channels, two cops, one frontend): one cop
  * acts and a standby takes over from a crashed one, activation spreads streams over the channels,
- * and migrations keep appends acknowledged in order and a tailing reader gap- and duplicate-free.
+ * and migrations keep appends acknowledged in order and a tailing reader gap- and duplicate-free;
+ * a streamlet holding a terminal trim is never migrated.
  */
 class CopTest {
   private static final BasinName B = new BasinName("cop-basin");
@@ -54,6 +55,7 @@ class CopTest {
   private final List<SimProcess> copProcesses = new ArrayList<>();
   private final List<Channel> channels = new ArrayList<>();
   private SimProcess frontendProcess;
+  private io.s2j.runtime.Env frontendEnv;
   private Catalog catalog;
   private DataPlane data;
 
@@ -91,6 +93,7 @@ class CopTest {
       copIds.add(p.id());
     }
     frontendProcess = world.addProcess("fe-1", env -> {
+      frontendEnv = env;
       catalog = new Catalog(env, Simulator.SECOND);
       data = new DataPlane(env, catalog, directory).withActivator(new CopClient(env, copIds));
     });
@@ -276,5 +279,54 @@ class CopTest {
     assertTrue(pausesMs.size() >= 4, "pauses measured: " + pausesMs);
     System.out.printf(java.util.Locale.ROOT, "fault-free migration pauses (virtual ms, %d migrations): p50=%d max=%d all=%s%n",
         pausesMs.size(), pausesMs.get((pausesMs.size() - 1) / 2), pausesMs.get(pausesMs.size() - 1), pausesMs);
+  }
+
+  /**
+   * A terminal trim (bgtask's deletion or delete-on-empty) retires its streamlet: a migration of it
+   * must be refused, or the next link — which knows nothing of the terminal trim — accepts appends
+   * after it (S2-API §12.2, case 163). The sweep found it (cell seeds 23, 151): a delete-on-empty
+   * whose ack was lost was never marked, and the owner's next append was acknowledged past it.
+   */
+  @Test
+  void aStreamletHoldingATerminalTrimIsNotMigrated() throws Exception {
+    cell(new CopKnobs(2_000, 500, 300, 1_500, 600_000, 2, 0.0));
+    StreamName s = new StreamName("doomed");
+    Outcome<AppendResult> first = run(v -> data.append(B, s, input("a")));
+    assertTrue(first instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked: " + first);
+    io.s2j.metadata.proto.StreamMeta meta = io.s2j.metadata.proto.StreamMeta.parseFrom(
+        world.metadata().peek(MetaKey.stream(B.value(), s.value())).orElseThrow().value());
+    KeyValue linkKv = world.metadata().peek(MetaKey.streamlet(meta.getStreamId(), 0)).orElseThrow();
+    StreamletMeta link = StreamletMeta.parseFrom(linkKv.value());
+    NodeId source = NodeId.of(link.getChannelId() + "-a");
+    String target = link.getChannelId().equals("ch-1") ? "ch-2" : "ch-1";
+
+    // bgtask's terminal trim, as it sends it.
+    io.s2j.record.AppendRecord trim = io.s2j.record.Command.toRecord(new io.s2j.record.Command.Trim(-1L));
+    io.s2j.channel.proto.AppendRequest terminal = io.s2j.channel.proto.AppendRequest.newBuilder()
+        .setStreamlet(io.s2j.channel.ChannelRpc.linkRef(meta.getStreamId(), 0, link,
+            io.s2j.api.ConfigProtos.resolvedFromProto(meta.getConfig()), null))
+        .addRecords(io.s2j.channel.ChannelRpc.toProto(trim)).setTerminalTrim(true).build();
+    io.s2j.channel.proto.AppendResponse trimmed = run(v -> frontendEnv.network().call(source, io.s2j.channel.ChannelRpc.APPEND, terminal,
+        Simulator.SECOND));
+    assertTrue(trimmed.hasAck(), "the terminal trim is acknowledged: " + trimmed);
+    assertEquals(1, trimmed.getAck().getStart().getSeqNum());
+
+    // The cop's migration request for it, with the cop's current epoch value.
+    io.s2j.channel.proto.MigrateRequest migrate = io.s2j.channel.proto.MigrateRequest.newBuilder()
+        .setStreamlet(io.s2j.channel.ChannelRpc.linkRef(meta.getStreamId(), 0, link, null, null))
+        .setLinkRevision(linkKv.modRevision()).setNewStreamletId(424242).setNewChannelId(target)
+        .setCopValue(world.metadata().peek(MetaKey.cop()).orElseThrow().value()).build();
+    io.s2j.channel.proto.MigrateResponse moved = run(v -> frontendEnv.network().call(source, io.s2j.channel.ChannelRpc.MIGRATE, migrate,
+        Simulator.SECOND));
+    assertTrue(moved.hasError() && !moved.hasSealedAt(), "a deleting streamlet is not migrated: " + moved);
+    world.simulator().runFor(Simulator.SECOND);
+    assertTrue(world.metadata().peek(MetaKey.streamlet(meta.getStreamId(), 1)).isEmpty(), "no next link");
+    assertTrue(!StreamletMeta.parseFrom(world.metadata().peek(MetaKey.streamlet(meta.getStreamId(), 0)).orElseThrow().value())
+        .hasEndSeqNum(), "the link is not sealed");
+
+    // Every later append fails: the stream is being deleted (case 163).
+    Outcome<AppendResult> after = run(v -> data.append(B, s, input("b")));
+    assertTrue(after instanceof Outcome.Failed<AppendResult> f && f.error().code() == io.s2j.api.ErrorCode.STREAM_DELETION_PENDING,
+        "refused as being deleted: " + after);
   }
 }

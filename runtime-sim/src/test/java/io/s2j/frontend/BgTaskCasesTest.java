@@ -200,6 +200,40 @@ class BgTaskCasesTest {
     assertEquals(ErrorCode.STORAGE, assertInstanceOf(Outcome.Failed.class, lost).error().code());
   }
 
+  /**
+   * A segment read whose block get fails after the segment's index was cached — a store outage
+   * (the cell sweep, seed 4 once the channel refused to migrate deleting streamlets: the lifecycle
+   * client saw "read failed with a bug") or damaged bytes, played here — is an outcome like every
+   * other failure of the read path ({@code storage} for a checksum mismatch), never a failed promise.
+   */
+  @Test
+  void aFailedSegmentBlockGetIsAnOutcomeNotABug() throws Exception {
+    stream(new StreamConfigSpec(null, RetentionPolicy.INFINITE, null, null, null));
+    String pad = "x".repeat(1000);
+    for (int i = 0; i < 30; i++) {
+      List<AppendRecord> batch = new ArrayList<>();
+      for (int j = 0; j < 10; j++) {
+        batch.add(AppendRecord.of(i * 10 + j + "/" + pad));
+      }
+      ack(batch.toArray(new AppendRecord[0]));
+    }
+    runFor(20 * Simulator.SECOND); // in segments, and mostly evicted from the channel's memory
+    List<io.s2j.metadata.proto.SegmentMeta> segments = segmentMetas();
+    assertTrue(segments.size() >= 3, "segments: " + segments.size());
+    assertEquals(List.of(0L), seqs(read(0, 1))); // from the first segment: the frontend caches its index
+    io.s2j.metadata.proto.SegmentMeta first = segments.get(0);
+    ObjectKey key = ObjectKey.of(first.getObjectKey());
+    byte[] damaged = cell.world.bucket().peek(key).toByteArray();
+    assertEquals(first.getObjectBytes(), damaged.length);
+    for (int i = 0; i < damaged.length; i++) {
+      damaged[i] ^= 0x5a; // same size, every block's checksum broken
+    }
+    asAdmin(env -> env.objectStore().put(key, com.google.protobuf.ByteString.copyFrom(damaged),
+        io.s2j.runtime.objectstore.PutCondition.NONE));
+    Outcome<ReadResult> got = cell.run(f -> f.data().read(BASIN, STREAM, new ReadFrom.SeqNum(0), true, new ReadEnd(2L, null, null, 0L)));
+    assertEquals(ErrorCode.STORAGE, assertInstanceOf(Outcome.Failed.class, got).error().code(), "a damaged block: " + got);
+  }
+
   @Test
   void case163_anAppendAfterTheTerminalTrimIsDeletionPending() {
     cell.startBgTask(Simulator.SECOND / 5);

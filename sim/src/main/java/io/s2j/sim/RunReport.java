@@ -49,6 +49,12 @@ public record RunReport(
       for (StackTraceElement e : failure.getStackTrace()) {
         sb.append("    at ").append(e).append('\n');
       }
+      for (Throwable cause = failure.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+        sb.append("  caused by: ").append(cause).append('\n');
+        for (StackTraceElement e : cause.getStackTrace()) {
+          sb.append("    at ").append(e).append('\n');
+        }
+      }
     }
     int shown = 0;
     for (String v : violations) {
