@@ -610,7 +610,8 @@ public final class BgTask {
   /** Removes the data of every finalised incarnation (purge markers), by stream id; the marker goes last. */
   private Promise<Done> purges() {
     return scanPrefix(MetaKey.typePrefix(MetaKey.Type.TRIM)).flatMap(trims -> forEach(trims, 0, kv -> {
-      if (!parse(kv, TrimMeta::parseFrom).getPurge()) {
+      TrimMeta marker = parse(kv, TrimMeta::parseFrom);
+      if (!marker.getPurge() || marker.getPurged()) {
         return done();
       }
       long streamId = MetaKey.u64At(kv.key(), 0);
@@ -627,7 +628,8 @@ public final class BgTask {
         List<ByteString> keys = new ArrayList<>();
         chain.forEach(c -> keys.add(c.key()));
         return deleteKeys(keys);
-      })).flatMap(x -> env.metadataStore().commit(Txn.builder().ifRevision(kv.key(), kv.modRevision()).delete(kv.key()).build())
+      })).flatMap(x -> env.metadataStore().commit(Txn.builder().ifRevision(kv.key(), kv.modRevision())
+              .put(kv.key(), marker.toBuilder().setPurged(true).build().toByteString()).build())
           .map(r -> {
             if (r instanceof TxnResult.Committed) {
               counters.streamsPurged++;

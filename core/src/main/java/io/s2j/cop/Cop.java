@@ -445,6 +445,33 @@ public final class Cop {
         response.complete(error("could not activate the stream (metadata writes failed)"));
         return;
       }
+      activateChecked(streamId, storageClass, response, attempt);
+    });
+  }
+
+  /**
+   * Activation of a dormant stream once its chain was found empty: refused for an incarnation that
+   * was deleted (its purge marker is there: a frontend whose lookup predates the deletion asked
+   * late — found by the sweep, cell seed 5300), else the first link is written, guarded by the cop's
+   * epoch, the link's absence and the marker's state as read.
+   */
+  private void activateChecked(long streamId, io.s2j.api.StorageClass storageClass, Promise<ActivateResponse> response, int attempt) {
+    ByteString trimKey = MetaKey.trim(streamId);
+    env.metadataStore().get(trimKey).onComplete((trim, trimFailure) -> {
+      if (trimFailure != null) {
+        response.complete(error("metadata unavailable: " + trimFailure.getMessage()));
+        return;
+      }
+      boolean deleted;
+      try {
+        deleted = trim.isPresent() && io.s2j.metadata.proto.TrimMeta.parseFrom(trim.get().value()).getPurge();
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        throw new Invariants.InvariantViolation("corrupt trim metadata of stream " + streamId);
+      }
+      if (deleted) {
+        response.complete(error("stream " + streamId + " was deleted"));
+        return;
+      }
       StreamletMeta meta = decided.get(streamId);
       if (meta == null) {
         // Channels of the stream's storage class (all when the cell has none), live ones first.
@@ -461,17 +488,33 @@ public final class Cop {
         channels.get(channel).addedSinceStatus++;
       }
       StreamletMeta chosen = meta;
-      // The cop is the only writer of a stream's first link, so the epoch is its whole guard: a
-      // deposed cop's write fails, and this one retries only the value it decided.
-      Txn txn = guarded().put(MetaKey.streamlet(streamId, 0), chosen.toByteString()).build();
+      // Guarded by the epoch (a deposed cop's write fails; this one retries only the value it
+      // decided), by the first link's absence (it is never overwritten, whoever wrote it) and by
+      // the trim marker as read (a deletion committed meanwhile makes the write fail).
+      ByteString first = MetaKey.streamlet(streamId, 0);
+      Txn.Builder guard = guarded().ifAbsent(first);
+      if (trim.isPresent()) {
+        guard.ifRevision(trimKey, trim.get().modRevision());
+      } else {
+        guard.ifAbsent(trimKey);
+      }
+      Txn txn = guard.put(first, chosen.toByteString()).build();
       env.metadataStore().commit(txn).onComplete((result, commitFailure) -> {
         if (commitFailure == null && result instanceof TxnResult.Committed) {
           decided.remove(streamId);
           activations++;
           response.complete(ActivateResponse.newBuilder().addLinks(Link.newBuilder().setIndex(0).setMeta(chosen)).build());
         } else if (commitFailure == null) {
-          stepDown();
-          response.complete(notActing());
+          // The epoch moved on (deposed), or the first link or the trim marker changed: look again.
+          decided.remove(streamId);
+          env.metadataStore().get(MetaKey.cop()).onComplete((cop, getFailure) -> {
+            if (getFailure == null && !unguarded() && (cop.isEmpty() || !cop.get().value().equals(mine))) {
+              stepDown();
+              response.complete(notActing());
+            } else {
+              activate(streamId, storageClass, response, attempt + 1);
+            }
+          });
         } else {
           env.scheduler().schedule(20_000_000L * (attempt + 1), () -> activate(streamId, storageClass, response, attempt + 1));
         }

@@ -487,7 +487,9 @@ public final class DataPlane {
       long trim = 0;
       if (kv.isPresent()) {
         try {
-          trim = io.s2j.metadata.proto.TrimMeta.parseFrom(kv.get().value()).getTrimPoint();
+          io.s2j.metadata.proto.TrimMeta meta = io.s2j.metadata.proto.TrimMeta.parseFrom(kv.get().value());
+          // A deleted incarnation (purge marker) has nothing left to read.
+          trim = meta.getPurge() ? Long.MAX_VALUE : meta.getTrimPoint();
         } catch (InvalidProtocolBufferException e) {
           throw new Invariants.InvariantViolation("corrupt trim metadata: " + e.getMessage());
         }
@@ -513,8 +515,15 @@ public final class DataPlane {
    * read was under way; otherwise the records are really missing (a {@code storage} error).
    */
   private Promise<Long> freshFloor(OpenedStream os, Streamlet sl) {
-    return tailAndTrimOf(os, sl).flatMap(t -> retentionTrim(os.streamId(), true).map(retained ->
-        t instanceof Outcome.Ok<TailAndTrim> ok ? Math.max(ok.value().trimPoint(), retained) : retained));
+    // The stream's trim point is its last link's: a link sealed by a migration keeps the one it had
+    // (a terminal trim, say, reaches only the last link), while bgtask collects by the stream's
+    // (found by the sweep: cell seed 175, a read of a sealed link whose segments a deletion took).
+    Streamlet newest = os.streamlets().isEmpty() ? sl : last(os.streamlets());
+    Promise<Long> linkTrim = tailAndTrimOf(os, sl).map(t -> t instanceof Outcome.Ok<TailAndTrim> ok ? ok.value().trimPoint() : 0L);
+    Promise<Long> streamTrim = newest.streamletId() == sl.streamletId() ? Promise.completed(env.scheduler(), 0L)
+        : tailAndTrimOf(os, newest).map(t -> t instanceof Outcome.Ok<TailAndTrim> ok ? ok.value().trimPoint() : 0L);
+    return linkTrim.flatMap(a -> streamTrim.flatMap(b -> retentionTrim(os.streamId(), true).map(retained ->
+        Math.max(Math.max(a, b), retained))));
   }
 
   /** The message prefix of a segment (or its metadata) not found: the read checks the trim point before calling it lost. */
@@ -605,6 +614,13 @@ public final class DataPlane {
   private Promise<Outcome<CatchUp>> catchUp(OpenedStream os, Streamlet previous, long seqAsked, long tailSeq, ReadBudget budget,
       List<SequencedRecord> out, boolean afterSegment) {
     Streamlet sl = linkFor(os, seqAsked);
+    if (seqAsked < sl.startSeqNum() && sl.index() > 0) {
+      // The chain this read was given lacks its first links: bgtask's purge of a deleted stream
+      // removed them (a chain is cut only then). The stream is gone (found by the sweep: cell seed
+      // 175, a read session that re-read the chain of a stream being purged).
+      return Promise.completed(env.scheduler(), DataPlane.<CatchUp>failed(ErrorCode.STREAM_NOT_FOUND,
+          "the stream was deleted: its chain no longer holds record " + seqAsked, false));
+    }
     boolean skip = bug == io.s2j.channel.PlantedBug.MIGRATION_READ_GAP && previous != null
         && previous.streamletId() != sl.streamletId() && seqAsked == sl.startSeqNum() && seqAsked + 1 < tailSeq;
     long seq = skip ? seqAsked + 1 : seqAsked; // the bug: crossing into the next link skips its first record
@@ -644,11 +660,15 @@ public final class DataPlane {
               }
               return segmentRecords(sl, seq).flatMap(fromSegment -> switch (fromSegment) {
                 case Outcome.Failed<List<SequencedRecord>> f when f.error().message().startsWith(SEGMENT_MISSING) ->
-                    // Collected after this read planned it? Only if the trim point has passed seq since.
-                    freshFloor(os, sl).flatMap(fresh -> fresh > seq
-                        ? catchUp(os, sl, fresh, tailSeq, budget, out, afterSegment)
-                        : Promise.completed(env.scheduler(), DataPlane.<CatchUp>failed(ErrorCode.STORAGE,
-                            f.error().message() + " (trim point " + fresh + ")", false)));
+                    // Collected after this read planned it? Only if the trim point has passed seq since,
+                    // or the stream was deleted meanwhile (its streamlet answers so).
+                    tailAndTrimOf(os, sl).flatMap(now -> now instanceof Outcome.Failed<TailAndTrim> gone
+                            && (gone.error().code() == ErrorCode.STREAM_DELETION_PENDING || gone.error().code() == ErrorCode.STREAM_NOT_FOUND)
+                        ? Promise.completed(env.scheduler(), DataPlane.<TailAndTrim, CatchUp>pass(gone))
+                        : freshFloor(os, sl).flatMap(fresh -> fresh > seq
+                            ? catchUp(os, sl, fresh, tailSeq, budget, out, afterSegment)
+                            : Promise.completed(env.scheduler(), DataPlane.<CatchUp>failed(ErrorCode.STORAGE,
+                                f.error().message() + " (trim point " + fresh + ")", false))));
                 case Outcome.Failed<List<SequencedRecord>> f -> Promise.completed(env.scheduler(), pass(f));
                 case Outcome.Ok<List<SequencedRecord>> records -> continueWith(os, sl, records.value(), tailSeq, budget, out, true);
               });
