@@ -27,7 +27,7 @@ public enum PlantedBug {
   RECREATE_SEES_OLD_INCARNATION("A stream's id is derived from its name (as s2-lite's is), so a re-created stream shares the old incarnation's keys."),
   MIGRATION_LOSES_INFLIGHT_APPEND("Migration seals a streamlet at its durable tail without waiting for the batches in flight."),
   MIGRATION_READ_GAP("Frontend: a read moving on to the next streamlet of a chain starts one record past its start."),
-  TWO_COPS_ACT("A cop acts without holding the cop epoch: no lease check, and its writes are not conditioned on the epoch."),
+  TWO_COPS_ACT("A cop acts without holding the cop epoch: no lease check, and its writes are conditioned neither on the epoch nor on what it read."),
   EXPRESS_ACK_ON_ONE_ZONE("Express storage reports a chunk written once one of its three zonal buckets wrote it, not two.");
 
   private final String description;

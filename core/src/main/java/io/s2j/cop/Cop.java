@@ -492,11 +492,14 @@ public final class Cop {
       // decided), by the first link's absence (it is never overwritten, whoever wrote it) and by
       // the trim marker as read (a deletion committed meanwhile makes the write fail).
       ByteString first = MetaKey.streamlet(streamId, 0);
-      Txn.Builder guard = guarded().ifAbsent(first);
-      if (trim.isPresent()) {
-        guard.ifRevision(trimKey, trim.get().modRevision());
-      } else {
-        guard.ifAbsent(trimKey);
+      Txn.Builder guard = guarded();
+      if (!unguarded()) { // the planted bug trusts what it read, as it trusts being the acting cop
+        guard.ifAbsent(first);
+        if (trim.isPresent()) {
+          guard.ifRevision(trimKey, trim.get().modRevision());
+        } else {
+          guard.ifAbsent(trimKey);
+        }
       }
       Txn txn = guard.put(first, chosen.toByteString()).build();
       env.metadataStore().commit(txn).onComplete((result, commitFailure) -> {
