@@ -514,16 +514,19 @@ public final class DataPlane {
    * afresh from metadata. Above {@code seq} means the records were trimmed and collected while the
    * read was under way; otherwise the records are really missing (a {@code storage} error).
    */
-  private Promise<Long> freshFloor(OpenedStream os, Streamlet sl) {
+  private Promise<Long> freshFloor(OpenedStream os, Streamlet sl, Outcome<TailAndTrim> linkNow) {
     // The stream's trim point is its last link's: a link sealed by a migration keeps the one it had
     // (a terminal trim, say, reaches only the last link), while bgtask collects by the stream's
     // (found by the sweep: cell seed 175, a read of a sealed link whose segments a deletion took).
     Streamlet newest = os.streamlets().isEmpty() ? sl : last(os.streamlets());
-    Promise<Long> linkTrim = tailAndTrimOf(os, sl).map(t -> t instanceof Outcome.Ok<TailAndTrim> ok ? ok.value().trimPoint() : 0L);
     Promise<Long> streamTrim = newest.streamletId() == sl.streamletId() ? Promise.completed(env.scheduler(), 0L)
-        : tailAndTrimOf(os, newest).map(t -> t instanceof Outcome.Ok<TailAndTrim> ok ? ok.value().trimPoint() : 0L);
-    return linkTrim.flatMap(a -> streamTrim.flatMap(b -> retentionTrim(os.streamId(), true).map(retained ->
-        Math.max(Math.max(a, b), retained))));
+        : tailAndTrimOf(os, newest).map(DataPlane::trimPointOr0);
+    return streamTrim.flatMap(b -> retentionTrim(os.streamId(), true).map(retained ->
+        Math.max(Math.max(trimPointOr0(linkNow), b), retained)));
+  }
+
+  private static long trimPointOr0(Outcome<TailAndTrim> t) {
+    return t instanceof Outcome.Ok<TailAndTrim> ok ? ok.value().trimPoint() : 0L;
   }
 
   /** The message prefix of a segment (or its metadata) not found: the read checks the trim point before calling it lost. */
@@ -665,7 +668,7 @@ public final class DataPlane {
                     tailAndTrimOf(os, sl).flatMap(now -> now instanceof Outcome.Failed<TailAndTrim> gone
                             && (gone.error().code() == ErrorCode.STREAM_DELETION_PENDING || gone.error().code() == ErrorCode.STREAM_NOT_FOUND)
                         ? Promise.completed(env.scheduler(), DataPlane.<TailAndTrim, CatchUp>pass(gone))
-                        : freshFloor(os, sl).flatMap(fresh -> fresh > seq
+                        : freshFloor(os, sl, now).flatMap(fresh -> fresh > seq
                             ? catchUp(os, sl, fresh, tailSeq, budget, out, afterSegment)
                             : Promise.completed(env.scheduler(), DataPlane.<CatchUp>failed(ErrorCode.STORAGE,
                                 f.error().message() + " (trim point " + fresh + ")", false))));
