@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A schedule of timed faults: crashes and restarts, partitions, store and metadata outages, clock
- * skew. Written explicitly for a regression test, or drawn from a seed by {@link #swarm}.
+ * A schedule of timed faults: crashes and restarts, pauses, partitions, store and metadata outages,
+ * windows of lost metadata responses, clock skew. Written explicitly for a regression test, or drawn from a seed by {@link #swarm}.
  */
 public record FaultPlan(List<FaultAction> actions) {
   public FaultPlan {
@@ -90,6 +90,40 @@ public record FaultPlan(List<FaultAction> actions) {
     @Override
     public void apply(SimWorld world) {
       world.metadata().setUnavailable(down);
+    }
+  }
+
+  /**
+   * Stops a process at {@code atNanos} and continues it at {@code resumeAtNanos} (SIGSTOP/SIGCONT, a
+   * GC pause, a VM stall): see {@link SimProcess#pause()}. If it is killed meanwhile, the resume
+   * does nothing to the next incarnation.
+   */
+  public record Pause(long atNanos, String node, long resumeAtNanos) implements FaultAction {
+    public Pause {
+      if (resumeAtNanos < atNanos) {
+        throw new IllegalArgumentException("a pause resumes before it starts: " + atNanos + " > " + resumeAtNanos);
+      }
+    }
+
+    @Override
+    public void apply(SimWorld world) {
+      SimProcess p = world.process(node);
+      if (p.pause()) {
+        SimProcess.Incarnation stopped = p.incarnation();
+        world.simulator().schedule(world.simulator().nowNanos() + (resumeAtNanos - atNanos), null, EventKind.FAULT, () -> {
+          if (p.up() && p.incarnation() == stopped) {
+            p.resume();
+          }
+        });
+      }
+    }
+  }
+
+  /** Starts or ends a window of lost metadata responses (an etcd leader election; {@link SimMetadataStore#setLosingResponses}). */
+  public record MetadataLostResponses(long atNanos, boolean on) implements FaultAction {
+    @Override
+    public void apply(SimWorld world) {
+      world.metadata().setLosingResponses(on);
     }
   }
 
@@ -188,6 +222,60 @@ public record FaultPlan(List<FaultAction> actions) {
       }
     }
     return new FaultPlan(actions);
+  }
+
+  /**
+   * Draws {@code count} process pauses within {@code [0, windowNanos)}, each resumed before the
+   * window ends. Half are long — a multiple (0.5–3×) of one of {@code timeoutsMs}, the timeouts
+   * that decide fail-over (a cop's lease, a channel's dead-after), so that some pauses outlast
+   * them and the cell fails over under a process that later resumes with stale beliefs — and half
+   * are short stalls of 10–800 ms (a GC pause).
+   */
+  public static List<FaultAction> swarmPauses(RandomSource random, List<String> nodes, List<Long> timeoutsMs, int count,
+      long windowNanos) {
+    List<FaultAction> actions = new ArrayList<>();
+    long ms = Simulator.MS;
+    for (int i = 0; i < count && !nodes.isEmpty(); i++) {
+      String node = random.pick(nodes);
+      long at = random.nextLong(0, windowNanos * 3 / 4);
+      long length;
+      if (!timeoutsMs.isEmpty() && random.chance(0.5)) {
+        length = (long) (random.pick(timeoutsMs) * ms * (0.5 + 2.5 * random.nextDouble()));
+      } else {
+        length = random.nextLong(10 * ms, 800 * ms);
+      }
+      actions.add(new Pause(at, node, Math.min(at + Math.max(1, length), windowNanos - 1)));
+    }
+    return actions;
+  }
+
+  /**
+   * Draws whole-metadata outages and windows of lost responses (etcd unavailable, and etcd electing
+   * a leader), one after the other within {@code [0, windowNanos)}, never overlapping: 1–3 windows,
+   * each an outage of {@code outageMinMs}–{@code outageMaxMs} or (½) a lost-response window of
+   * 0.5–5 s.
+   */
+  public static List<FaultAction> swarmMetadata(RandomSource random, long outageMinMs, long outageMaxMs, long windowNanos) {
+    List<FaultAction> actions = new ArrayList<>();
+    long ms = Simulator.MS;
+    int windows = 1 + random.nextInt(3);
+    long at = random.nextLong(0, windowNanos / 3);
+    for (int i = 0; i < windows && at < windowNanos - 1; i++) {
+      boolean outage = random.chance(0.5);
+      long length = outage ? random.nextLong(outageMinMs * ms, outageMaxMs * ms + 1) : random.nextLong(500 * ms, 5_000 * ms);
+      long end = Math.min(at + length, windowNanos - 1);
+      actions.add(outage ? new MetadataOutage(at, true) : new MetadataLostResponses(at, true));
+      actions.add(outage ? new MetadataOutage(end, false) : new MetadataLostResponses(end, false));
+      at = end + random.nextLong(1, 5_000 * ms);
+    }
+    return actions;
+  }
+
+  /** This plan plus {@code more} actions. */
+  public FaultPlan with(List<FaultAction> more) {
+    List<FaultAction> all = new ArrayList<>(actions);
+    all.addAll(more);
+    return new FaultPlan(all);
   }
 
   /** One line per action, for failure reports. */

@@ -20,8 +20,9 @@ import java.util.function.Supplier;
  * applied atomically at one instant between call and response.
  *
  * <p>Faults: unavailability windows (every request fails UNAVAILABLE, definite), a per-request
- * unavailable rate (definite, not applied), and lost responses (applied, the caller times out:
- * indefinite). A caller times out after {@link #requestTimeoutNanos()}.
+ * unavailable rate (definite, not applied), lost responses (applied, the caller times out:
+ * indefinite), and windows of lost responses like an etcd leader election (applied or not, the
+ * caller times out). A caller times out after {@link #requestTimeoutNanos()}.
  */
 public final class SimMetadataStore {
   private final SimWorld world;
@@ -30,6 +31,7 @@ public final class SimMetadataStore {
   private LatencyModel latency = LatencyModel.METADATA;
   private long requestTimeoutNanos = 5 * Simulator.SECOND;
   private boolean unavailable;
+  private boolean losingResponses;
   private long operations;
 
   SimMetadataStore(SimWorld world, RandomSource random) {
@@ -52,6 +54,15 @@ public final class SimMetadataStore {
   /** Starts or ends a window in which the store refuses every request. */
   public void setUnavailable(boolean unavailable) {
     this.unavailable = unavailable;
+  }
+
+  /**
+   * Starts or ends a window like an etcd leader election: every request goes unanswered (the caller
+   * times out, indefinite), and each is applied or not (½) — a proposal in flight when the leader
+   * changed may or may not have been committed.
+   */
+  public void setLosingResponses(boolean losing) {
+    this.losingResponses = losing;
   }
 
   public long revision() {
@@ -86,6 +97,14 @@ public final class SimMetadataStore {
     if (unavailable || random.chance(f.metaUnavailableRate())) {
       sim.schedule(now + latency.sampleNanos(random, 0), owner, EventKind.META_RESPOND,
           () -> result.fail(IoFailure.definite(IoFailure.Kind.UNAVAILABLE, what + ": metadata store unavailable")));
+      return result;
+    }
+    if (losingResponses) {
+      sim.schedule(now + requestTimeoutNanos, owner, EventKind.META_RESPOND, () -> result.fail(IoFailure.timeout(what)));
+      if (random.chance(0.5)) {
+        long applyAt = now + Math.max(1, latency.sampleNanos(random, 0));
+        sim.schedule(applyAt, null, EventKind.META_APPLY, () -> sim.traceMix(SimObjectStore.traceOf(apply.get())));
+      }
       return result;
     }
     long total = latency.sampleNanos(random, 0);

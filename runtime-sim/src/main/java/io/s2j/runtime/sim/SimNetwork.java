@@ -171,7 +171,7 @@ public final class SimNetwork {
         respond(to, method, result, null, IoFailure.definite(IoFailure.Kind.UNAVAILABLE, "no handler for " + method.name() + " on " + to.id()));
         return;
       }
-      world.simulator().runAs(target, () -> {
+      Runnable handle = () -> {
         Req request = parse(method.requestParser(), requestBytes);
         Promise<Resp> handled = handler.handle(from.id(), request);
         handled.onComplete((resp, failure) -> {
@@ -181,7 +181,13 @@ public final class SimNetwork {
             respond(to, method, result, resp.toByteArray(), null);
           }
         });
-      });
+      };
+      if (target.paused()) {
+        // A stopped process's kernel still takes the message; the process handles it when it resumes.
+        world.simulator().schedule(world.simulator().nowNanos(), target, EventKind.NET_DELIVER, handle);
+      } else {
+        world.simulator().runAs(target, handle);
+      }
     }
 
     /** Sends the response (bytes, or a failure) from {@code responder} back to the caller. */

@@ -6,6 +6,8 @@ import io.s2j.runtime.Env;
 import io.s2j.runtime.Invariants;
 import io.s2j.runtime.NodeId;
 import io.s2j.runtime.Scheduler;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -24,6 +26,7 @@ public final class SimProcess {
   private Incarnation incarnation;
   private int generation;
   private long wallSkewMillis;
+  private int pauses;
 
   SimProcess(SimWorld world, NodeId id, int index, Consumer<Env> boot) {
     this.world = world;
@@ -80,11 +83,54 @@ public final class SimProcess {
     world.simulator().schedule(world.simulator().nowNanos(), inc, EventKind.BOOT, () -> boot.accept(inc.env));
   }
 
-  /** Kills the running incarnation, losing its memory and pending work. */
+  /** Kills the running incarnation, losing its memory and pending work (a paused one too: kill -9 of a stopped process). */
   public void crash() {
     Invariants.check(incarnation != null, "process %s is already down", id);
     incarnation.alive = false;
+    incarnation.paused = false;
+    incarnation.parked.clear();
     incarnation = null;
+  }
+
+  /** Whether the running incarnation is stopped ({@link #pause}). */
+  public boolean paused() {
+    return incarnation != null && incarnation.paused;
+  }
+
+  /**
+   * Stops the running incarnation without killing it (SIGSTOP, a long GC pause, a VM stall): from
+   * now on it runs nothing — its timers, task, message deliveries and seam completions wait — while
+   * virtual time, and so its clock, moves on. Peers see it as slow (their calls time out), not as
+   * down. Returns false if the process is down or already paused.
+   */
+  public boolean pause() {
+    if (incarnation == null || incarnation.paused) {
+      return false;
+    }
+    incarnation.paused = true;
+    pauses++;
+    return true;
+  }
+
+  /**
+   * Continues a paused incarnation (SIGCONT): everything that came due while it was stopped runs
+   * now, in the order it came due, with whatever the component believed when it stopped. Returns
+   * false if it was not paused (or was killed meanwhile).
+   */
+  public boolean resume() {
+    if (incarnation == null || !incarnation.paused) {
+      return false;
+    }
+    incarnation.paused = false;
+    List<Simulator.Event> backlog = new ArrayList<>(incarnation.parked);
+    incarnation.parked.clear();
+    world.simulator().unpark(backlog);
+    return true;
+  }
+
+  /** How many times this process has been paused. */
+  public int pauses() {
+    return pauses;
   }
 
   @Override
@@ -97,6 +143,9 @@ public final class SimProcess {
     private final SimProcess process;
     private final int generation;
     private boolean alive = true;
+    private boolean paused;
+    /** Events that came due while paused, in the order they came due. */
+    private final List<Simulator.Event> parked = new ArrayList<>();
     private final SimScheduler scheduler;
     private final SimClock clock;
     private Env env;
@@ -118,6 +167,15 @@ public final class SimProcess {
 
     public boolean alive() {
       return alive;
+    }
+
+    /** Whether this incarnation is stopped (its events wait). */
+    public boolean paused() {
+      return paused;
+    }
+
+    void park(Simulator.Event e) {
+      parked.add(e);
     }
 
     public Scheduler scheduler() {

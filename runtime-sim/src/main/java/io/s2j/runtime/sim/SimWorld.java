@@ -170,7 +170,7 @@ public final class SimWorld {
         simulator.random().fork("process/" + p.id() + "/" + inc.generation()));
   }
 
-  /** Ends every fault: rates to zero, partitions and outages healed, downed processes restarted. */
+  /** Ends every fault: rates to zero, partitions and outages healed, paused processes resumed, downed ones restarted. */
   public void healAll() {
     faults = FaultProfile.NONE;
     network.healAll();
@@ -178,7 +178,9 @@ public final class SimWorld {
     for (SimObjectStore b : buckets.values()) {
       b.setOutage(false);
     }
+    metadata.setLosingResponses(false);
     for (SimProcess p : processes.values()) {
+      p.resume();
       if (!p.up()) {
         p.start();
       }

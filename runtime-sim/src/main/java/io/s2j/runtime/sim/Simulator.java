@@ -130,10 +130,16 @@ public final class Simulator {
     if (e == null) {
       return false;
     }
-    e.started = true;
     if (e.cancelled || (e.owner != null && !e.owner.alive())) {
+      e.started = true;
       return true;
     }
+    if (e.owner != null && e.owner.paused()) {
+      // A stopped process runs nothing: the event waits (still cancellable) until it resumes.
+      e.owner.park(e);
+      return true;
+    }
+    e.started = true;
     nowNanos = e.atNanos;
     eventsRun++;
     trace.putLong(e.atNanos).putInt(e.owner == null ? -1 : e.owner.process().index()).putInt(e.kind);
@@ -184,6 +190,18 @@ public final class Simulator {
     }
   }
 
+  /**
+   * Puts the events a paused incarnation could not run back on the queue, due now, in the order
+   * they were due (a resumed process works through its backlog late, in order).
+   */
+  void unpark(List<Event> parked) {
+    for (Event e : parked) {
+      e.atNanos = nowNanos;
+      e.seq = nextSeq++;
+      queue.add(e);
+    }
+  }
+
   /** Runs {@code action} now, as incarnation {@code as} (for drivers and tests outside events). */
   public void runAs(SimProcess.Incarnation as, Runnable action) {
     SimProcess.Incarnation previous = current;
@@ -197,8 +215,8 @@ public final class Simulator {
 
   /** One scheduled action. */
   static final class Event implements Comparable<Event> {
-    final long atNanos;
-    final long seq;
+    long atNanos;
+    long seq;
     final SimProcess.Incarnation owner;
     final int kind;
     final Runnable action;

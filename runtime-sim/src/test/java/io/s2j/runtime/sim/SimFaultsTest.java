@@ -233,4 +233,116 @@ class SimFaultsTest {
     assertInstanceOf(GetResult.NotFound.class, h.await(env, e -> e.objectStore().get(KEY)));
     assertInstanceOf(PutResult.Written.class, h.await(env, e -> e.objectStore().put(KEY, ByteString.EMPTY, PutCondition.IF_ABSENT)));
   }
+
+  @Test
+  void aPausedProcessRunsNothingUntilResumedThenRunsItsBacklogLateInOrder() {
+    SimHarness h = new SimHarness(1, FaultProfile.NONE);
+    List<String> log = new ArrayList<>();
+    SimProcess server = h.world.addProcess("server", env -> {
+      env.network().serve(ECHO, (caller, req) -> {
+        log.add("handled " + req.getValue() + " at " + env.clock().nowNanos() / Simulator.MS);
+        return Promise.completed(env.scheduler(), req);
+      });
+      env.scheduler().schedule(Simulator.SECOND, () -> log.add("timer 1s at " + env.clock().nowNanos() / Simulator.MS));
+      env.scheduler().schedule(2 * Simulator.SECOND, () -> log.add("timer 2s at " + env.clock().nowNanos() / Simulator.MS));
+    });
+    server.start();
+    Env client = h.env("client");
+    h.world.simulator().runFor(Simulator.MS);
+    new FaultPlan(List.of(new FaultPlan.Pause(0, "server", 5 * Simulator.SECOND))).schedule(h.world);
+    h.world.simulator().runFor(Simulator.MS);
+    assertTrue(server.paused());
+    assertTrue(server.up(), "a paused process is not down");
+
+    // Its peers see a timeout (not UNAVAILABLE: it is up, just not answering).
+    IoFailure f = failureOf(h, client, e -> e.network().call(NodeId.of("server"), ECHO, Int64Value.of(1), Simulator.SECOND));
+    assertEquals(IoFailure.Kind.TIMEOUT, f.kind());
+    h.world.simulator().runFor(2 * Simulator.SECOND);
+    assertTrue(log.isEmpty(), "nothing ran while paused: " + log);
+
+    // On resume (5 s after the pause began at 1 ms) the timers and the delivery run, late, in the order they came due.
+    h.world.simulator().runFor(3 * Simulator.SECOND);
+    assertFalse(server.paused());
+    assertEquals(List.of("handled 1 at 5001", "timer 1s at 5001", "timer 2s at 5001"), log);
+    assertEquals(1, server.pauses());
+    assertEquals(1, server.generation(), "the same incarnation carries on");
+    assertEquals(7, h.await(client, e -> e.network().call(NodeId.of("server"), ECHO, Int64Value.of(7), Simulator.SECOND)).getValue());
+  }
+
+  @Test
+  void aPausedProcessKeepsItsSeamCompletionsAndTimeoutsForLaterAndACancelledTimerStaysCancelled() {
+    SimHarness h = new SimHarness(1, FaultProfile.NONE);
+    Env a = h.env("a");
+    SimProcess p = h.world.process("a");
+    List<String> log = new ArrayList<>();
+    ByteString k = ByteString.copyFromUtf8("k");
+    h.world.simulator().runAs(p.incarnation(), () -> {
+      a.metadataStore().commit(Txn.builder().put(k, k).build()).onComplete((r, x) -> log.add("commit " + (x == null)));
+      var timer = a.scheduler().schedule(Simulator.SECOND, () -> log.add("cancelled timer ran"));
+      a.scheduler().schedule(500 * Simulator.MS, () -> log.add("cancel " + timer.cancel()));
+    });
+    p.pause();
+    h.world.simulator().runFor(3 * Simulator.SECOND);
+    assertTrue(log.isEmpty(), log.toString());
+    assertTrue(h.world.metadata().peek(k).isPresent(), "the store applied the request of a stopped process");
+    p.resume();
+    h.world.simulator().runFor(Simulator.SECOND);
+    assertEquals(List.of("commit true", "cancel true"), log);
+  }
+
+  @Test
+  void killingAPausedProcessDropsItsBacklog() {
+    SimHarness h = new SimHarness(1, FaultProfile.NONE);
+    List<String> log = new ArrayList<>();
+    SimProcess p = h.world.addProcess("p", env -> env.scheduler().schedule(Simulator.SECOND, () -> log.add("timer")));
+    p.start();
+    h.world.simulator().runFor(Simulator.MS);
+    new FaultPlan(List.of(new FaultPlan.Pause(0, "p", 3 * Simulator.SECOND),
+        new FaultPlan.Crash(2 * Simulator.SECOND, "p"), new FaultPlan.Restart(2 * Simulator.SECOND + 1, "p"))).schedule(h.world);
+    h.world.simulator().runFor(2500 * Simulator.MS);
+    assertFalse(p.paused(), "the next incarnation is not paused");
+    assertTrue(log.isEmpty(), log.toString());
+    h.world.simulator().runFor(2 * Simulator.SECOND);
+    assertEquals(List.of("timer"), log, "only the new incarnation's timer ran, at its own time");
+  }
+
+  @Test
+  void aMetadataLostResponseWindowTimesEveryRequestOutAndAppliesSome() {
+    int applied = 0;
+    for (long seed = 1; seed <= 40; seed++) {
+      SimHarness h = new SimHarness(seed, FaultProfile.NONE);
+      h.world.metadata().setLosingResponses(true);
+      Env env = h.env("a");
+      ByteString k = ByteString.copyFromUtf8("k");
+      IoFailure f = failureOf(h, env, e -> e.metadataStore().commit(Txn.builder().put(k, k).build()));
+      assertEquals(IoFailure.Kind.TIMEOUT, f.kind());
+      assertTrue(f.indefinite());
+      h.world.simulator().runFor(Simulator.SECOND);
+      if (h.world.metadata().peek(k).isPresent()) {
+        applied++;
+      }
+      h.world.metadata().setLosingResponses(false);
+      assertTrue(h.await(env, e -> e.metadataStore().get(k)).isPresent() == h.world.metadata().peek(k).isPresent());
+    }
+    assertTrue(applied > 0 && applied < 40, "applied " + applied + " of 40");
+  }
+
+  @Test
+  void swarmedPausesAndMetadataWindowsEndInsideTheWindow() {
+    long window = 30 * Simulator.SECOND;
+    for (long seed = 1; seed <= 50; seed++) {
+      io.s2j.runtime.RandomSource r = io.s2j.runtime.RandomSource.seeded(seed);
+      List<FaultPlan.FaultAction> pauses = FaultPlan.swarmPauses(r, List.of("a", "b"), List.of(2_000L, 6_000L), 5, window);
+      assertEquals(5, pauses.size());
+      for (FaultPlan.FaultAction a : pauses) {
+        FaultPlan.Pause p = (FaultPlan.Pause) a;
+        assertTrue(p.atNanos() >= 0 && p.resumeAtNanos() < window && p.resumeAtNanos() >= p.atNanos(), p.toString());
+      }
+      long lastEnd = -1;
+      for (FaultPlan.FaultAction a : FaultPlan.swarmMetadata(r, 2_000, 12_000, window)) {
+        assertTrue(a.atNanos() < window && a.atNanos() > lastEnd || a.atNanos() >= lastEnd, a.toString());
+        lastEnd = a.atNanos();
+      }
+    }
+  }
 }
