@@ -205,6 +205,7 @@ public final class Main {
       out.println("FAILED seed=" + r.seed() + " reproduce: " + r.reproduceCommand());
     }
     printMigrationPauses(reports, out);
+    printFaultCounts(reports, out);
     out.println("seeds=" + total + " passed=" + passed + " failed=" + failures.size());
     return failures.isEmpty() ? 0 : 1;
   }
@@ -236,6 +237,39 @@ public final class Main {
     out.printf(Locale.ROOT, "migration pauses (virtual ms, %d migrations with a waiting append): p50=%.1f p99=%.1f max=%.1f%n",
         pauses.size(), pauses.get((int) Math.min(pauses.size() - 1, Math.ceil(pauses.size() * 0.50) - 1)),
         pauses.get((int) Math.min(pauses.size() - 1, Math.ceil(pauses.size() * 0.99) - 1)), pauses.get(pauses.size() - 1));
+  }
+
+  /**
+   * Sums the {@code fault_counts:} lines of the runs (the deployment scenario's: pauses, leader
+   * changes, take-overs, metadata outages) over the seeds, each with the number of seeds in which
+   * it was not zero.
+   */
+  static void printFaultCounts(RunReport[] reports, PrintStream out) {
+    java.util.TreeMap<String, long[]> sums = new java.util.TreeMap<>();
+    for (RunReport r : reports) {
+      if (r == null || r.description() == null) {
+        continue;
+      }
+      for (String line : r.description().split("\n")) {
+        if (line.startsWith("fault_counts:")) {
+          for (String kv : line.substring("fault_counts:".length()).trim().split(" ")) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) {
+              long v = Long.parseLong(kv.substring(eq + 1));
+              long[] sum = sums.computeIfAbsent(kv.substring(0, eq), k -> new long[2]);
+              sum[0] += v;
+              sum[1] += v > 0 ? 1 : 0;
+            }
+          }
+        }
+      }
+    }
+    if (sums.isEmpty()) {
+      return;
+    }
+    StringBuilder sb = new StringBuilder("fault counts (total, in how many seeds):");
+    sums.forEach((k, v) -> sb.append(' ').append(k).append('=').append(v[0]).append(" (").append(v[1]).append(')'));
+    out.println(sb);
   }
 
   /** Parsed command-line arguments. */

@@ -13,6 +13,7 @@ public final class Scenarios {
   public static List<Scenario> all() {
     return List.of(CounterScenario.standard(), CounterScenario.busy(), new io.s2j.sim.channel.ChannelScenario(), io.s2j.sim.channel.ChannelScenario.takeover(),
         new io.s2j.sim.cell.CellScenario(), io.s2j.sim.cell.CellScenario.zoneOutage(),
+        io.s2j.sim.cell.CellScenario.deployment(),
         new io.s2j.sim.latency.LatencyScenario(), io.s2j.sim.latency.LatencyScenario.unhedged());
   }
 

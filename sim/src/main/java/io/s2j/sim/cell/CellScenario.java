@@ -76,20 +76,40 @@ public final class CellScenario implements Scenario {
 
   @Override
   public String name() {
-    return zoneOutage ? "zone-outage" : "cell";
+    return deployment ? "deployment" : zoneOutage ? "zone-outage" : "cell";
   }
 
   private final PlantedBug bug;
   /** The zone-outage variant (see {@link #zoneOutage()}). */
   private final boolean zoneOutage;
+  /** The deployment variant (see {@link #deployment()}). */
+  private final boolean deployment;
 
   public CellScenario() {
-    this(PlantedBug.NONE, false);
+    this(PlantedBug.NONE, false, false);
   }
 
-  private CellScenario(PlantedBug bug, boolean zoneOutage) {
+  private CellScenario(PlantedBug bug, boolean zoneOutage, boolean deployment) {
     this.bug = bug;
     this.zoneOutage = zoneOutage;
+    this.deployment = deployment;
+  }
+
+  /**
+   * The cell in the shape of the multi-process deployment test (2 frontends, 3 channels on one
+   * process each, 1–2 spare channel hosts, 2 cachey nodes, 2 cops contending for the epoch, bgtask;
+   * standard storage) under the faults of a deployment on several machines, on top of the cell's
+   * swarm: process pauses (SIGSTOP/SIGCONT, GC, VM stalls) with lengths drawn around the cop's
+   * lease and the channels' dead-after time, the acting cop killed or paused (found from the
+   * epoch key when the fault fires), a channel process killed or paused past its dead-after time
+   * (so a spare takes it over while the paused one later resumes as a zombie), metadata outages
+   * of seconds and windows of lost metadata responses (etcd electing a leader). As the role
+   * processes do, a channel process whose channel was taken over (fenced) exits and its
+   * supervisor restarts it (see {@link DeploymentFaults#superviseChannels}). 30–60 s windows; the
+   * cell's checks, and a line of fault counts the sweep pools.
+   */
+  public static CellScenario deployment() {
+    return new CellScenario(PlantedBug.NONE, false, true);
   }
 
   /**
@@ -101,7 +121,7 @@ public final class CellScenario implements Scenario {
    * acknowledged while the zone is still down, after the recovery.
    */
   public static CellScenario zoneOutage() {
-    return new CellScenario(PlantedBug.NONE, true);
+    return new CellScenario(PlantedBug.NONE, true, false);
   }
 
   @Override
@@ -112,7 +132,7 @@ public final class CellScenario implements Scenario {
 
   @Override
   public Scenario withBug(String name) {
-    return new CellScenario(PlantedBug.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_')), zoneOutage);
+    return new CellScenario(PlantedBug.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_')), zoneOutage, deployment);
   }
 
   @Override
@@ -130,13 +150,14 @@ public final class CellScenario implements Scenario {
           false, false, false, false, false);
     }
     SimWorld world = new SimWorld(seed, profile);
-    int frontendCount = 1 + draw.nextInt(3);
-    int streamCount = 1 + draw.nextInt(4);
+    int frontendCount = deployment ? 2 : 1 + draw.nextInt(3);
+    int streamCount = (deployment ? 2 : 1) + draw.nextInt(deployment ? 3 : 4);
     // Express cells (half the seeds): three zonal buckets, an express channel whose log is written
     // to a quorum of them, and streams of both classes. Drawn from their own fork, so that other
     // seeds run as they did before express storage existed.
-    boolean express = draw.chance(0.5) || zoneOutage;
-    long windowNanos = zoneOutage ? 60 * Simulator.SECOND : (10 + draw.nextInt(41)) * Simulator.SECOND;
+    boolean express = !deployment && (draw.chance(0.5) || zoneOutage);
+    long windowNanos = zoneOutage ? 60 * Simulator.SECOND
+        : deployment ? (30 + draw.nextInt(31)) * Simulator.SECOND : (10 + draw.nextInt(41)) * Simulator.SECOND;
     RandomSource expressDraw = root.fork("express");
     List<String> zones = express ? ZONES : List.of();
     for (String z : zones) {
@@ -151,13 +172,22 @@ public final class CellScenario implements Scenario {
     List<String> crashable = new ArrayList<>();
     List<String> everyone = new ArrayList<>();
     List<SimProcess> late = new ArrayList<>();
-    for (int c = 1; c <= 2; c++) {
+    // In the deployment variant, which incarnation of which process runs each channel instance (for
+    // the supervisor that restarts a process whose channel was taken over).
+    Map<Channel, SimProcess.Incarnation> runBy = new LinkedHashMap<>();
+    java.util.function.Consumer<Channel> started = c -> {
+      channels.add(c);
+      if (deployment) {
+        runBy.put(c, world.process(c.node()).incarnation());
+      }
+    };
+    for (int c = 1; c <= (deployment ? 3 : 2); c++) {
       String channelId = "ch-" + c;
       List<NodeId> ids = new ArrayList<>();
-      int hostCount = draw.chance(0.5) ? 2 : 1;
+      int hostCount = deployment ? 1 : draw.chance(0.5) ? 2 : 1;
       for (int h = 0; h < hostCount; h++) {
         String host = channelId + "-" + (char) ('a' + h);
-        SimProcess p = world.addProcess(host, env -> channels.add(new Channel(env, channelId, knobs, bug)));
+        SimProcess p = world.addProcess(host, env -> started.accept(new Channel(env, channelId, knobs, bug)));
         ids.add(p.id());
         crashable.add(host);
         everyone.add(host);
@@ -195,11 +225,12 @@ public final class CellScenario implements Scenario {
     // Cops: 1-2 instances contending for the epoch, and 0-1 spare channel hosts the acting cop
     // starts a dead channel on (drawn from their own forks).
     RandomSource copDraw = root.fork("cop");
-    int copCount = 1 + copDraw.nextInt(2);
+    int copCount = deployment ? 2 : 1 + copDraw.nextInt(2);
     List<NodeId> spares = new ArrayList<>();
-    if (copDraw.chance(0.5)) {
-      String n = "spare-1";
-      SimProcess p = world.addProcess(n, env -> new ChannelHost(env, knobs, bug, channels::add));
+    int spareCount = deployment ? 1 + draw.nextInt(2) : copDraw.chance(0.5) ? 1 : 0;
+    for (int sp = 1; sp <= spareCount; sp++) {
+      String n = "spare-" + sp;
+      SimProcess p = world.addProcess(n, env -> new ChannelHost(env, knobs, bug, started));
       spares.add(p.id());
       crashable.add(n);
       everyone.add(n);
@@ -258,7 +289,7 @@ public final class CellScenario implements Scenario {
     // Cachey: 0-3 nodes over 1-2 zones, drawn from their own forks so that seeds without cachey
     // nodes run exactly as before cachey existed.
     RandomSource cacheyDraw = root.fork("cachey");
-    int cacheyCount = cacheyDraw.nextInt(4);
+    int cacheyCount = deployment ? 2 : cacheyDraw.nextInt(4);
     int zoneCount = 1 + cacheyDraw.nextInt(2);
     CacheyKnobs cacheyKnobs = CacheyKnobs.randomized(root.fork("cachey-knobs"));
     List<CacheyNode> cacheyNodes = new ArrayList<>();
@@ -330,6 +361,13 @@ public final class CellScenario implements Scenario {
       }
       plan = new FaultPlan(actions);
     }
+    DeploymentFaults deploymentFaults = null;
+    if (deployment) {
+      deploymentFaults = new DeploymentFaults(world, root.fork("deployment-faults"), copKnobs, copIds, hosts, windowNanos);
+      plan = plan.with(deploymentFaults.actions(everyone));
+      deploymentFaults.scheduleTargeted();
+      deploymentFaults.superviseChannels(runBy);
+    }
     long healedAtNanos = Phases.run(world, plan, late, p -> draw.nextLong(0, windowNanos), windowNanos,
         stopIssuingAtNanos, DRAIN_NANOS);
     Simulator sim = world.simulator();
@@ -375,6 +413,9 @@ public final class CellScenario implements Scenario {
         describeCop(copCount, copKnobs, cops, chains, pausesNanos, dataPlanes),
         describeExpress(world, zones, streamClasses, quorums, hedged), knobs, name(), frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
+    if (deploymentFaults != null) {
+      description = deploymentFaults.describe(cops, channels, world) + "\n" + description;
+    }
     return new Outcome(world, violations, description, dir -> histories.write(dir, CellClient.BASIN.value()));
   }
 
