@@ -94,6 +94,11 @@ public final class Simulator {
     return current;
   }
 
+  /** The incarnation whose event is running, or null (for scenarios: who just started a component). */
+  public SimProcess.Incarnation running() {
+    return current;
+  }
+
   SimProcess register(SimProcess p) {
     processes.add(p);
     return p;

@@ -178,7 +178,7 @@ public final class CellScenario implements Scenario {
     java.util.function.Consumer<Channel> started = c -> {
       channels.add(c);
       if (deployment) {
-        runBy.put(c, world.process(c.node()).incarnation());
+        runBy.put(c, world.simulator().running());
       }
     };
     for (int c = 1; c <= (deployment ? 3 : 2); c++) {

@@ -58,7 +58,7 @@ final class DeploymentFaults {
     this.windowNanos = windowNanos;
     for (String k : List.of("pauses", "pauses_over_lease", "pauses_over_dead_after", "acting_cop_pauses", "cop_deposed_while_paused",
         "channel_pauses", "channel_taken_over_while_paused", "acting_cop_kills", "channel_kills", "metadata_outages",
-        "metadata_outage_ms", "metadata_lost_response_windows", "metadata_lost_response_ms")) {
+        "metadata_outage_ms", "metadata_lost_response_windows", "metadata_lost_response_ms", "supervisor_restarts")) {
       counts.put(k, 0L);
     }
   }
@@ -135,6 +135,37 @@ final class DeploymentFaults {
       }));
       observe(at, at + length, () -> target[0]);
     }
+  }
+
+  /**
+   * The role processes' supervisor: a channel process (a channel's own host or a spare) whose
+   * channel instance was taken over by another host — fenced — exits, as a role process does, and
+   * is restarted 0.5–3 s later; a primary host then takes its channel back, a spare comes back
+   * idle. Checked every 200 ms, only while the process runs (a paused one cannot notice). Without
+   * it a fenced instance never serves again: a channel whose host resumed fenced after a pause,
+   * while its spare was taken by another dead channel, was served by nobody (deployment seed 966).
+   */
+  void superviseChannels(Map<Channel, SimProcess.Incarnation> runBy) {
+    Simulator sim = world.simulator();
+    long ms = Simulator.MS;
+    Runnable[] check = {null};
+    check[0] = () -> {
+      for (Map.Entry<Channel, SimProcess.Incarnation> e : runBy.entrySet()) {
+        SimProcess.Incarnation inc = e.getValue();
+        SimProcess p = inc.process();
+        if (e.getKey().state() == Channel.State.FENCED && inc.alive() && !inc.paused() && p.up() && p.incarnation() == inc) {
+          p.crash();
+          counts.merge("supervisor_restarts", 1L, Long::sum);
+          sim.after(random.nextLong(500 * ms, 3_000 * ms), () -> {
+            if (!p.up()) {
+              p.start();
+            }
+          });
+        }
+      }
+      sim.after(200 * ms, check[0]);
+    };
+    sim.after(200 * ms, check[0]);
   }
 
   /**
