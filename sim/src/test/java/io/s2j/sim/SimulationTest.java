@@ -33,9 +33,9 @@ class SimulationTest {
     if (!Seeds.property("seed", "").isEmpty() || !Seeds.property("scenario", "").isEmpty()) {
       return; // a replay of one seed runs only the scenario it names, in seedsPass
     }
-    for (String name : java.util.List.of("channel", "channel-takeover", "cell", "zone-outage")) {
+    for (String name : java.util.List.of("channel", "channel-takeover", "cell", "zone-outage", "deployment")) {
       Scenario scenario = Scenarios.byName(name);
-      for (long seed = 1; seed <= (name.equals("zone-outage") ? 10 : 30); seed++) {
+      for (long seed = 1; seed <= (name.equals("zone-outage") || name.equals("deployment") ? 10 : 30); seed++) {
         RunReport r = Runner.run(scenario, null, seed);
         if (!r.passed()) {
           fail(r.failureDetails() + r.summaryLine());
