@@ -21,6 +21,7 @@ import io.s2j.metadata.MetaKey;
 import io.s2j.metadata.proto.BasinMeta;
 import io.s2j.metadata.proto.StreamMeta;
 import io.s2j.metadata.proto.StreamletMeta;
+import io.s2j.metadata.proto.TrimMeta;
 import io.s2j.record.Limits;
 import io.s2j.runtime.Done;
 import io.s2j.runtime.Env;
@@ -475,9 +476,21 @@ public final class Catalog {
       return done(Outcome.failed(new S2Error(ErrorCode.UNAVAILABLE, "no channel to activate the stream on")));
     }
     ByteString first = MetaKey.streamlet(streamId, 0);
-    return readModifyWrite("activate stream", () -> chain(streamId).map(chain -> {
+    ByteString trimKey = MetaKey.trim(streamId);
+    return readModifyWrite("activate stream", () -> store.get(trimKey).flatMap(trim -> chain(streamId).map(chain -> {
       if (!chain.isEmpty()) {
         return Step.ok(chain);
+      }
+      // A deleted incarnation keeps its purge marker as a tombstone: a lookup that predates the
+      // deletion must not give it a new first link (the cop refuses the same; cell seed 5300).
+      if (trim.isPresent() && parse(trim.get(), TrimMeta::parseFrom).getPurge()) {
+        return Step.fail(new S2Error(ErrorCode.STREAM_NOT_FOUND, "the stream was deleted"));
+      }
+      Txn.Builder guard = Txn.builder().ifAbsent(first);
+      if (trim.isPresent()) {
+        guard.ifRevision(trimKey, trim.get().modRevision());
+      } else {
+        guard.ifAbsent(trimKey);
       }
       StreamletMeta meta = StreamletMeta.newBuilder()
           .setStreamletId(newId())
@@ -485,8 +498,8 @@ public final class Catalog {
           .setStartSeqNum(0)
           .setStartTimestamp(0)
           .build();
-      return Step.write(Txn.builder().ifAbsent(first), first, meta.toByteString(), List.of(streamlet(streamId, 0, meta)));
-    }));
+      return Step.write(guard, first, meta.toByteString(), List.of(streamlet(streamId, 0, meta)));
+    })));
   }
 
   private String pickChannel(List<String> channelIds, ToLongFunction<String> load) {

@@ -202,6 +202,18 @@ class CatalogDataPathTest {
   }
 
   @Test
+  void aDeletedIncarnationIsNotActivatedAgain() {
+    long id = streamId();
+    // bgtask purged the incarnation: its purge marker stays as a tombstone (docs/design.md, bgtask)
+    io.s2j.metadata.proto.TrimMeta purged = io.s2j.metadata.proto.TrimMeta.newBuilder().setPurge(true).build();
+    sim.run(c -> sim.env("fe-1").metadataStore().commit(
+        io.s2j.runtime.metadata.Txn.builder().put(io.s2j.metadata.MetaKey.trim(id), purged.toByteString()).build()));
+    failed(ErrorCode.STREAM_NOT_FOUND, sim.run(c -> c.activate(id, List.of("ch-1"), ch -> 0)));
+    assertTrue(sim.run(c -> sim.env("fe-1").metadataStore().get(io.s2j.metadata.MetaKey.streamlet(id, 0))).isEmpty(),
+        "no first link was written for the deleted incarnation");
+  }
+
+  @Test
   void noChannelIsUnavailable() {
     long id = streamId();
     failed(ErrorCode.UNAVAILABLE, sim.run(c -> c.activate(id, List.of(), ch -> 0)));
