@@ -159,6 +159,73 @@ class CopTest {
     assertTrue(ack instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked: " + ack);
   }
 
+  /**
+   * SIGSTOP of the acting cop past its lease: the standby takes over while the paused one still
+   * believes it acts (nothing of it ran); on SIGCONT its late renewal finds the epoch moved and it
+   * steps down, and nothing it wrote meanwhile landed (the lease is the new cop's).
+   */
+  @Test
+  void aPausedActingCopIsReplacedAndStepsDownWhenItResumes() throws Exception {
+    cell(new CopKnobs(2_000, 500, 500, 1_500, 60_000, 2, 0.0));
+    world.simulator().runFor(10 * Simulator.SECOND);
+    List<Cop> acting = acting();
+    assertEquals(1, acting.size(), "exactly one cop acts");
+    Cop paused = acting.get(0);
+    int pausedIndex = cops.indexOf(paused);
+    Cop other = cops.get(1 - pausedIndex);
+    SimProcess process = copProcesses.get(pausedIndex);
+    assertTrue(process.pause());
+    world.simulator().runFor(10 * Simulator.SECOND);
+    assertEquals(Cop.Role.ACTING, other.role(), "the standby took over");
+    assertEquals(2, copEpoch());
+    assertEquals(Cop.Role.ACTING, paused.role(), "the stopped cop still believes it acts");
+    assertTrue(process.resume());
+    world.simulator().runFor(5 * Simulator.SECOND);
+    assertEquals(Cop.Role.STANDBY, paused.role(), "its renewal after the pause found the epoch moved");
+    assertEquals(List.of(other), acting());
+    assertEquals(2, copEpoch());
+    assertEquals(other.epoch(), CopMeta.parseFrom(world.metadata().peek(MetaKey.copLease()).orElseThrow().value()).getEpoch(),
+        "the lease is the new cop's");
+    Outcome<AppendResult> ack = run(v -> data.append(B, new StreamName("after-pause"), input("x")));
+    assertTrue(ack instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked: " + ack);
+  }
+
+  /**
+   * SIGSTOP of a channel host past the dead-after time: the acting cop starts its channel on the
+   * spare, which fences the log; on SIGCONT the stopped incarnation is a zombie that frontends
+   * still reach first — appends to its streams are acknowledged after the resume all the same,
+   * continuing the log, and the zombie ends fenced.
+   */
+  @Test
+  void aPausedChannelIsTakenOverByASpareAndResumesFenced() throws Exception {
+    cell(new CopKnobs(2_000, 500, 300, 1_500, 600_000, 2, 0.0), true);
+    world.simulator().runFor(5 * Simulator.SECOND);
+    List<String> onCh1 = new ArrayList<>();
+    for (int i = 0; onCh1.size() < 2 && i < 40; i++) {
+      StreamName s = new StreamName("s-" + i);
+      Outcome<AppendResult> ack = run(v -> data.append(B, s, input("before")));
+      assertTrue(ack instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked: " + ack);
+      if (channelOf(s).equals("ch-1")) {
+        onCh1.add(s.value());
+      }
+    }
+    assertEquals(2, onCh1.size());
+    SimProcess host = channelProcesses.get("ch-1");
+    Channel zombie = channels.get(0); // ch-1-a booted first (the spare runs nothing yet)
+    assertTrue(host.pause());
+    world.simulator().runFor(10 * Simulator.SECOND);
+    assertEquals(1, cops.stream().mapToLong(c -> c.counters().replacements()).sum(), "the acting cop started ch-1 on the spare");
+    assertEquals(Channel.State.SERVING, zombie.state(), "the stopped incarnation has not noticed");
+    assertTrue(host.resume());
+    for (String name : onCh1) {
+      Outcome<AppendResult> ack = run(v -> data.append(B, new StreamName(name), input("after")));
+      assertTrue(ack instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked after the resume: " + ack);
+      assertEquals(1, ((AppendAck) ((Outcome.Ok<AppendResult>) ack).value()).start().seqNum(), "the log continued");
+    }
+    world.simulator().runFor(5 * Simulator.SECOND);
+    assertEquals(Channel.State.FENCED, zombie.state(), "the resumed incarnation found itself fenced");
+  }
+
   @Test
   void aDeadChannelIsReplacedOnASpareAndItsStreamsServeAgain() throws Exception {
     cell(new CopKnobs(2_000, 500, 300, 1_500, 600_000, 2, 0.0), true);
