@@ -28,10 +28,16 @@ import java.nio.charset.StandardCharsets;
  * event (404, 416, ...) are ordinary HTTP error responses; after it, an SSE {@code error} event or
  * an S2S terminal frame. A closed connection cancels the session.
  *
- * <p>Simplified: no back-pressure yet (a {@link ReadSession} cannot be paused), so a slow client's
- * events queue in the connection's outbound buffer. That queue is bounded: beyond
- * {@code unsentBytesMax} written but not yet sent, the session is cancelled and ends with
- * {@code 503 unavailable} (the client resumes from its last position).
+ * <p>Back-pressure: when the connection (HTTP/1.1: Netty's write-buffer high-water mark) or the
+ * HTTP/2 stream (its flow-control window, through the stream channel's writability) stops being
+ * writable, the exchange pauses the {@link ReadSession}, which stops reading ahead after the step
+ * in flight; it resumes when the channel drains. A slow client is slowed down, not cut. What a
+ * session has written but not yet sent stays bounded by the step in flight plus the high-water
+ * mark; as a last resort beyond {@code unsentBytesMax} unsent (only reachable when one step is
+ * larger than the knob, which the default 64 MiB never is), the session ends with {@code 503
+ * unavailable} and the client resumes from its last position. A client that stops reading
+ * entirely keeps its session paused (holding that bounded buffer) until it closes the connection:
+ * no idle-session timeout yet.
  */
 final class ReadSessionExchange {
   enum Kind { SSE, S2S }
@@ -55,6 +61,8 @@ final class ReadSessionExchange {
   private String basinName;
   private String streamName;
   private volatile boolean cancelled;
+  /** The session was paused because the channel is not writable (event loop only). */
+  private boolean paused;
   /** Set and read on the frontend's executor. */
   private ReadSession session;
 
@@ -99,6 +107,34 @@ final class ReadSessionExchange {
     if (counted) {
       counted = false;
       metrics.sessionClosed(sessionKind());
+    }
+  }
+
+  /** On the event loop: the channel's writability changed (forwarded by {@link ApiHandler}). */
+  void writabilityChanged() {
+    if (paused && !finished && ctx.channel().isWritable()) {
+      paused = false;
+      fe.run(() -> {
+        if (session != null) {
+          session.resume();
+        }
+      });
+    }
+  }
+
+  /** On the event loop, after a write: pauses the session while the channel cannot take more. */
+  private void pauseIfUnwritable() {
+    if (!paused && !finished && !ctx.channel().isWritable()) {
+      paused = true;
+      fe.run(() -> {
+        if (session != null) {
+          session.pause();
+        }
+      });
+      // The channel may have drained between the write and this check without an event to tell.
+      if (ctx.channel().isWritable()) {
+        writabilityChanged();
+      }
     }
   }
 
@@ -237,5 +273,6 @@ final class ReadSessionExchange {
     unsentBytes += n;
     ctx.writeAndFlush(new DefaultHttpContent(buf)).addListener(f -> unsentBytes -= n)
         .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    pauseIfUnwritable();
   }
 }
