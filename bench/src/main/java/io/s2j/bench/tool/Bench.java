@@ -64,6 +64,7 @@ public final class Bench {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(
         Math.min(sessions, Math.max(2, Runtime.getRuntime().availableProcessors())), NioIoHandler.newFactory());
     List<H2cConnection> connections = new ArrayList<>();
+    sharedConnections = 0;
     List<StreamWriter> writers = new ArrayList<>();
     List<StreamReader> tailers = new ArrayList<>();
     List<StreamReader> catchups = new ArrayList<>();
@@ -81,7 +82,8 @@ public final class Bench {
           reader.start();
         }
         H2cConnection c = connect(group, connections);
-        StreamWriter w = new StreamWriter(options, name, startSeqNums.get(name), 0x5eed0000L + seed++);
+        StreamWriter w = new StreamWriter(options, name, startSeqNums.get(name), 0x5eed0000L + seed);
+        w.phase((double) seed++ / names.size());
         w.open(c, headers);
         writers.add(w);
       }
@@ -95,7 +97,8 @@ public final class Bench {
       long deadline = writeStartNanos + options.duration().toNanos();
       List<Thread> threads = new ArrayList<>();
       for (StreamWriter w : writers) {
-        Thread t = Thread.ofPlatform().name("writer-" + w.streamName).start(() -> w.run(deadline));
+        // Virtual threads: ten thousand paced writers park cheaply (one platform thread each would not).
+        Thread t = Thread.ofVirtual().name("writer-" + w.streamName).start(() -> w.run(deadline));
         threads.add(t);
       }
       for (Thread t : threads) {
@@ -223,6 +226,8 @@ public final class Bench {
     out.put("record_bytes", options.recordBytes());
     out.put("batch_records", options.batchRecords());
     out.put("target_mibps", options.targetMibps());
+    out.put("target_records_per_s", options.targetRecordsPerS());
+    out.put("connections", options.connections());
     out.put("duration_s", round(options.duration().toNanos() / 1e9));
     if (options.storageClass() != null) {
       out.put("storage_class", options.storageClass());
@@ -284,7 +289,14 @@ public final class Bench {
     return Math.round(v * 100) / 100.0;
   }
 
+  /** Connections handed out round-robin once {@code --connections} are open. */
+  private int sharedConnections;
+
+  /** A connection for the next session: a new one each, or with {@code --connections N} the next of N shared ones. */
   private H2cConnection connect(EventLoopGroup group, List<H2cConnection> connections) throws InterruptedException {
+    if (options.connections() > 0 && connections.size() >= options.connections()) {
+      return connections.get(sharedConnections++ % connections.size());
+    }
     H2cConnection c = H2cConnection.connect(group, options.endpoint());
     connections.add(c);
     return c;
