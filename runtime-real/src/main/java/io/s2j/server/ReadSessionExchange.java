@@ -224,7 +224,7 @@ final class ReadSessionExchange {
       metrics.readDelivered(kind == Kind.SSE ? "sse" : "s2s", basinName, streamName, b.records().size(), metered);
     }
     if (kind == Kind.S2S) {
-      write(S2sFrames.message(ctx.alloc(), Protos.readBatch(b.records(), b.tail()).toByteArray(), compression));
+      write(S2sFrames.message(ctx.alloc(), Protos.readBatch(b.records(), b.tail()), compression));
       return;
     }
     if (b.records().isEmpty()) {
@@ -241,7 +241,7 @@ final class ReadSessionExchange {
 
   private void heartbeat(StreamPosition tail) {
     if (kind == Kind.S2S) {
-      write(S2sFrames.message(ctx.alloc(), Protos.readBatch(java.util.List.of(), tail).toByteArray(), compression));
+      write(S2sFrames.message(ctx.alloc(), Protos.readBatch(java.util.List.of(), tail), compression));
       return;
     }
     var ping = Json.MAPPER.createObjectNode().put("timestamp", System.currentTimeMillis());
