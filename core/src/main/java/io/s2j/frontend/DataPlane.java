@@ -68,6 +68,8 @@ public final class DataPlane {
   static final int CATCH_UP_STEP_RECORDS = 4 * Limits.READ_BATCH_RECORDS_MAX;
   /** ... and at most about this many metered bytes per step (a step may pass it by one channel read), so a paused session holds little. */
   static final long CATCH_UP_STEP_BYTES = 4 * Limits.READ_BATCH_METERED_BYTES_MAX;
+  /** Live batches a paused follower holds before it leaves the shared follow (see {@code Session.heldLive}). */
+  static final long LIVE_HELD_BYTES_MAX = CATCH_UP_STEP_BYTES;
   static final long HEARTBEAT_MIN_MS = 5_000;
   static final long HEARTBEAT_MAX_MS = 15_000;
 
@@ -93,6 +95,7 @@ public final class DataPlane {
   private final java.util.TreeMap<Long, Subscription> subscriptions = new java.util.TreeMap<>();
   private long followPolls;
   private long pausesTotal;
+  private long followsLeftTotal;
   private long appendSessionsOpened;
 
   public DataPlane(Env env, Catalog catalog, ChannelDirectory directory) {
@@ -944,6 +947,11 @@ public final class DataPlane {
     return followPolls;
   }
 
+  /** Times a paused follower fell too far behind and left its stream's shared follow so far. */
+  public long readSessionFollowsLeft() {
+    return followsLeftTotal;
+  }
+
   /** Times a read session was paused by its consumer's back-pressure so far. */
   public long readSessionPauses() {
     return pausesTotal;
@@ -994,6 +1002,14 @@ public final class DataPlane {
     private Runnable parked;
     /** The wait deadline was armed when the session paused: it is armed afresh on resume. */
     private boolean deadlineHeld;
+    /**
+     * Live batches that came from the shared follow while paused, replayed on resume: a short
+     * pause keeps the session on the one shared long poll. Past {@link #LIVE_HELD_BYTES_MAX} the
+     * session leaves the follow instead and catches up on its own. The records are the
+     * subscription's own (shared by every follower), so holding them costs references only.
+     */
+    private final List<Subscription.Live> heldLive = new ArrayList<>();
+    private long heldLiveBytes;
 
     Session(BasinName basinName, StreamName streamName, ReadEnd end, java.util.function.Consumer<ReadSession.Event> sink) {
       this.basinName = basinName;
@@ -1015,6 +1031,8 @@ public final class DataPlane {
       }
       emit(last);
       done = true;
+      heldLive.clear();
+      parked = null;
       if (heartbeat != null) {
         heartbeat.cancel();
       }
@@ -1065,9 +1083,17 @@ public final class DataPlane {
         deadlineHeld = false;
         rearmDeadline();
       }
+      if (!heldLive.isEmpty()) {
+        List<Subscription.Live> replay = new ArrayList<>(heldLive);
+        heldLive.clear();
+        heldLiveBytes = 0;
+        for (Subscription.Live live : replay) {
+          deliver(live.records(), live.tail());
+        }
+      }
       Runnable next = parked;
       parked = null;
-      if (next != null) {
+      if (next != null && !done) {
         next.run();
       }
     }
@@ -1295,10 +1321,17 @@ public final class DataPlane {
     void deliver(List<SequencedRecord> records, StreamPosition tail) {
       lastTail = tail;
       if (paused) {
-        // The consumer is behind: leave the shared follow (which must not wait for one slow
-        // reader) and catch up on our own from seq once it drains.
-        leaveSubscription();
-        proceed(this::subscribe);
+        heldLive.add(new Subscription.Live(records, tail));
+        heldLiveBytes += meteredBytes(records);
+        if (heldLiveBytes > LIVE_HELD_BYTES_MAX) {
+          // Too far behind: leave the shared follow (which must not wait for one slow reader)
+          // and catch up on our own from seq once the consumer drains.
+          heldLive.clear();
+          heldLiveBytes = 0;
+          followsLeftTotal++;
+          leaveSubscription();
+          proceed(this::subscribe);
+        }
         return;
       }
       List<SequencedRecord> fresh = new ArrayList<>();
@@ -1333,6 +1366,9 @@ public final class DataPlane {
 
   /** The one long poll of a followed streamlet on this frontend, fanned out to every session at its tail. */
   private final class Subscription {
+    /** One long poll's answer as every follower receives it. */
+    record Live(List<SequencedRecord> records, StreamPosition tail) {}
+
     final OpenedStream stream;
     final Streamlet streamlet;
     final List<Session> listeners = new ArrayList<>();

@@ -371,7 +371,7 @@ class ReadSessionCasesTest {
   }
 
   @Test
-  void aPausedFollowerLeavesTheSharedFollowAndCatchesUpInOrderOnResume() {
+  void aPausedFollowerHoldsLiveBatchesAndReplaysThemInOrderOnResume() {
     stream(StreamConfigSpec.EMPTY);
     append(rec("seed"));
     ReadSession session = openHeld(new ReadFrom.TailOffset(0), new ReadEnd(null, null, null, 5L));
@@ -401,7 +401,35 @@ class ReadSessionCasesTest {
     assertEquals("live-21", bodies().get(bodies().size() - 1), "following again after the catch-up");
     runFor(10 * S);
     assertTrue(ended(), "the wait deadline runs again after resume");
-    assertTrue(cell.frontend().data().readSessionPauses() == 1);
+    assertEquals(1, cell.frontend().data().readSessionPauses());
+    assertEquals(0, cell.frontend().data().readSessionFollowsLeft(), "a short pause stays on the shared follow");
+  }
+
+  @Test
+  void aPausedFollowerTooFarBehindLeavesTheSharedFollowAndCatchesUpOnItsOwn() {
+    stream(StreamConfigSpec.EMPTY);
+    append(rec("seed"));
+    ReadSession session = openHeld(new ReadFrom.TailOffset(0), ReadEnd.UNBOUNDED);
+    runFor(2 * S);
+    onFrontend(session::pause);
+    runFor(S);
+    String big = "b".repeat(400_000);
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 16; i++) { // 6.4 MB: past what a paused follower holds (LIVE_HELD_BYTES_MAX)
+      append(rec(i + big));
+      expected.add(i + big);
+      runFor(S / 2);
+    }
+    long pollsPaused = cell.frontend().data().followPolls();
+    assertTrue(bodies().size() <= 1, "at most the batch in flight when the pause landed");
+    onFrontend(session::resume);
+    runFor(5 * S);
+    assertEquals(expected, bodies(), "every record once, in order, partly from its own catch-up");
+    append(rec("after"));
+    runFor(2 * S);
+    assertEquals("after", bodies().get(bodies().size() - 1), "following again");
+    assertTrue(cell.frontend().data().followPolls() > pollsPaused, "back on a long poll");
+    assertEquals(1, cell.frontend().data().readSessionFollowsLeft(), "it left the shared follow once");
   }
 
   @Test
