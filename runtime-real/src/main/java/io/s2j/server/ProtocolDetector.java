@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.cors.CorsHandler;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -32,8 +31,6 @@ import java.util.List;
 final class ProtocolDetector extends ByteToMessageDecoder {
   private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
   static final int HTTP1_HEADER_BYTES_MAX = 64 * 1024;
-  /** At most this many HTTP/2 stream flushes are held back before one goes through (they also go at the end of each read and event-loop pass). */
-  static final int FLUSHES_CONSOLIDATED_MAX = 256;
 
   /** Permissive, as lite's default: browsers may call the API from any origin (the fetch transport). */
   static final CorsConfig CORS = CorsConfigBuilder.forAnyOrigin()
@@ -62,12 +59,7 @@ final class ProtocolDetector extends ByteToMessageDecoder {
       p.addAfter(ctx.name(), "h2-codec", Http2FrameCodecBuilder.forServer()
           .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(1000))
           .build());
-      // Sessions flush per event; each flush of the HTTP/2 codec runs its flow controller's byte
-      // distribution over every active stream. With hundreds of sessions on one connection that was
-      // most of the server's CPU (JFR, 1,000 tailing readers: WeightedFairQueueByteDistributor),
-      // so the streams' flushes are coalesced into one per event-loop pass before they reach it.
-      p.addAfter("h2-codec", "h2-flush", new FlushConsolidationHandler(FLUSHES_CONSOLIDATED_MAX, true));
-      p.addAfter("h2-flush", "h2-multiplex", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+      p.addAfter("h2-codec", "h2-multiplex", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
         @Override
         protected void initChannel(Http2StreamChannel ch) {
           RequestCounter counter = new RequestCounter(services.metrics());
