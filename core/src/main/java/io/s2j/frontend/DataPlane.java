@@ -66,6 +66,10 @@ public final class DataPlane {
   static final long FOLLOW_POLL_MS = 5_000;
   /** Records a read session's catch-up reads before emitting them. */
   static final int CATCH_UP_STEP_RECORDS = 4 * Limits.READ_BATCH_RECORDS_MAX;
+  /** ... and at most about this many metered bytes per step (a step may pass it by one channel read), so a paused session holds little. */
+  static final long CATCH_UP_STEP_BYTES = 4 * Limits.READ_BATCH_METERED_BYTES_MAX;
+  /** Live batches a paused follower holds before it leaves the shared follow (see {@code Session.heldLive}). */
+  static final long LIVE_HELD_BYTES_MAX = CATCH_UP_STEP_BYTES;
   static final long HEARTBEAT_MIN_MS = 5_000;
   static final long HEARTBEAT_MAX_MS = 15_000;
 
@@ -90,6 +94,8 @@ public final class DataPlane {
   /** One live subscription per followed streamlet, shared by every session at its tail. */
   private final java.util.TreeMap<Long, Subscription> subscriptions = new java.util.TreeMap<>();
   private long followPolls;
+  private long pausesTotal;
+  private long followsLeftTotal;
   private long appendSessionsOpened;
 
   public DataPlane(Env env, Catalog catalog, ChannelDirectory directory) {
@@ -706,7 +712,19 @@ public final class DataPlane {
     if (taken.ended()) {
       return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, next, taken.left(), true)));
     }
+    if (meteredBytes(out) >= CATCH_UP_STEP_BYTES) {
+      // A step's worth (unary reads never get here: their budget is one batch): the caller goes on from next.
+      return Promise.completed(env.scheduler(), Outcome.ok(new CatchUp(out, next, taken.left(), false)));
+    }
     return catchUp(os, sl, next, tailSeq, taken.left(), out, fromSegment);
+  }
+
+  private static long meteredBytes(List<SequencedRecord> records) {
+    long bytes = 0;
+    for (SequencedRecord r : records) {
+      bytes += r.meteredBytes();
+    }
+    return bytes;
   }
 
   /** The records of {@code records} below both the read's tail and the end of {@code sl}. */
@@ -929,6 +947,16 @@ public final class DataPlane {
     return followPolls;
   }
 
+  /** Times a paused follower fell too far behind and left its stream's shared follow so far. */
+  public long readSessionFollowsLeft() {
+    return followsLeftTotal;
+  }
+
+  /** Times a read session was paused by its consumer's back-pressure so far. */
+  public long readSessionPauses() {
+    return pausesTotal;
+  }
+
   /** Opens a read session (S2-API §8.1); its events go to {@code sink}. */
   public ReadSession openSession(BasinName basin, StreamName stream, ReadFrom from, boolean clamp, ReadEnd end,
       java.util.function.Consumer<ReadSession.Event> sink) {
@@ -969,6 +997,19 @@ public final class DataPlane {
     private boolean done;
     private io.s2j.runtime.Cancellable heartbeat;
     private io.s2j.runtime.Cancellable deadline;
+    /** Back-pressure (see {@link ReadSession#pause()}): while set, the next step waits in {@code parked}. */
+    private boolean paused;
+    private Runnable parked;
+    /** The wait deadline was armed when the session paused: it is armed afresh on resume. */
+    private boolean deadlineHeld;
+    /**
+     * Live batches that came from the shared follow while paused, replayed on resume: a short
+     * pause keeps the session on the one shared long poll. Past {@link #LIVE_HELD_BYTES_MAX} the
+     * session leaves the follow instead and catches up on its own. The records are the
+     * subscription's own (shared by every follower), so holding them costs references only.
+     */
+    private final List<Subscription.Live> heldLive = new ArrayList<>();
+    private long heldLiveBytes;
 
     Session(BasinName basinName, StreamName streamName, ReadEnd end, java.util.function.Consumer<ReadSession.Event> sink) {
       this.basinName = basinName;
@@ -990,6 +1031,8 @@ public final class DataPlane {
       }
       emit(last);
       done = true;
+      heldLive.clear();
+      parked = null;
       if (heartbeat != null) {
         heartbeat.cancel();
       }
@@ -1012,6 +1055,64 @@ public final class DataPlane {
     public void cancel() {
       if (!done) {
         finish(new ReadSession.End());
+      }
+    }
+
+    @Override
+    public void pause() {
+      if (paused || done) {
+        return;
+      }
+      paused = true;
+      pausesTotal++;
+      if (deadline != null) {
+        // Waiting on the consumer is not waiting for records: the deadline starts again on resume.
+        deadline.cancel();
+        deadline = null;
+        deadlineHeld = true;
+      }
+    }
+
+    @Override
+    public void resume() {
+      if (!paused || done) {
+        return;
+      }
+      paused = false;
+      if (deadlineHeld) {
+        deadlineHeld = false;
+        rearmDeadline();
+      }
+      if (!heldLive.isEmpty()) {
+        List<Subscription.Live> replay = new ArrayList<>(heldLive);
+        heldLive.clear();
+        heldLiveBytes = 0;
+        for (Subscription.Live live : replay) {
+          deliver(live.records(), live.tail());
+        }
+      }
+      Runnable next = parked;
+      parked = null;
+      if (next != null && !done) {
+        next.run();
+      }
+    }
+
+    /** Runs {@code next} now, or when the consumer resumes. */
+    private void proceed(Runnable next) {
+      Invariants.check(parked == null, "a read session parked twice");
+      if (paused) {
+        parked = next;
+      } else {
+        next.run();
+      }
+    }
+
+    /** Stops listening to the shared follow; the session rejoins through {@link #subscribe()}. */
+    private void leaveSubscription() {
+      Subscription sub = subscriptions.get(streamlet.streamletId());
+      if (sub != null) {
+        sub.listeners.remove(this);
       }
     }
 
@@ -1111,9 +1212,9 @@ public final class DataPlane {
             if (c.value().ended() || budget.exhausted()) {
               finish(new ReadSession.End());
             } else if (seq < tailSeq && seq > stepStart) {
-              catchUpTo(tailSeq, then);
+              proceed(() -> catchUpTo(tailSeq, then));
             } else {
-              then.run();
+              proceed(then);
             }
           }
         }
@@ -1200,11 +1301,18 @@ public final class DataPlane {
     }
 
     void rearmDeadline() {
-      if (end.waitSecs() == null || done) {
+      if (end.waitSecs() == null || end.waitSecs() == 0 || done) {
+        // wait=0: the session ends when catch-up does (follow()); a zero deadline armed after a
+        // catch-up step would otherwise end it before the next step (found by ServerSlowReaderTest).
         return;
       }
       if (deadline != null) {
         deadline.cancel();
+        deadline = null;
+      }
+      if (paused) {
+        deadlineHeld = true; // armed on resume
+        return;
       }
       deadline = env.scheduler().schedule(end.waitSecs() * 1_000_000_000L, () -> finish(new ReadSession.End()));
     }
@@ -1212,6 +1320,20 @@ public final class DataPlane {
     /** A live batch from the subscription: keeps what is new to this session and within its budget. */
     void deliver(List<SequencedRecord> records, StreamPosition tail) {
       lastTail = tail;
+      if (paused) {
+        heldLive.add(new Subscription.Live(records, tail));
+        heldLiveBytes += meteredBytes(records);
+        if (heldLiveBytes > LIVE_HELD_BYTES_MAX) {
+          // Too far behind: leave the shared follow (which must not wait for one slow reader)
+          // and catch up on our own from seq once the consumer drains.
+          heldLive.clear();
+          heldLiveBytes = 0;
+          followsLeftTotal++;
+          leaveSubscription();
+          proceed(this::subscribe);
+        }
+        return;
+      }
       List<SequencedRecord> fresh = new ArrayList<>();
       for (SequencedRecord r : records) {
         if (r.seqNum() >= seq) {
@@ -1244,6 +1366,9 @@ public final class DataPlane {
 
   /** The one long poll of a followed streamlet on this frontend, fanned out to every session at its tail. */
   private final class Subscription {
+    /** One long poll's answer as every follower receives it. */
+    record Live(List<SequencedRecord> records, StreamPosition tail) {}
+
     final OpenedStream stream;
     final Streamlet streamlet;
     final List<Session> listeners = new ArrayList<>();

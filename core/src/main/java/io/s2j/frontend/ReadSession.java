@@ -35,4 +35,15 @@ public interface ReadSession {
 
   /** Stops the session; no event follows. */
   void cancel();
+
+  /**
+   * Back-pressure: the consumer cannot take more now. The session stops reading ahead once the
+   * step in progress is emitted (at most about {@code DataPlane.CATCH_UP_STEP_BYTES}, or one live
+   * batch), leaves its stream's shared follow, and holds its {@code wait} deadline; heartbeats
+   * and the end may still come. Idempotent.
+   */
+  void pause();
+
+  /** The consumer drained: the session carries on from where it stopped (catching up on its own if it left the follow). */
+  void resume();
 }

@@ -86,6 +86,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
   private boolean discarding;
   /** The current request's body goes to an append session as it arrives. */
   private AppendSessionExchange appendSession;
+  /** The read session streaming on this channel, if any: told when the channel's writability changes (back-pressure). */
+  private ReadSessionExchange readSession;
   /** Append sessions whose response may still be going (aborted if the connection closes). */
   private final List<AppendSessionExchange> openAppendSessions = new ArrayList<>();
 
@@ -301,6 +303,14 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     openAppendSessions.clear();
     appendSession = null;
     super.channelInactive(ctx);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (readSession != null) {
+      readSession.writabilityChanged();
+    }
+    super.channelWritabilityChanged(ctx);
   }
 
   @Override
@@ -729,9 +739,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     allowStream(p, Operation.READ, basin, stream);
     metrics.usage.readOp(basin.value());
     if (S2S.equals(mediaType(req.headers().get(HttpHeaderNames.CONTENT_TYPE)))) {
-      new ReadSessionExchange(fe, metrics, ctx, ReadSessionExchange.Kind.S2S, format,
-          S2sFrames.Compression.negotiate(req.headers().getAll(HttpHeaderNames.ACCEPT_ENCODING)), 0, 0, readSessionUnsentBytesMax)
-          .open(basin, stream, q.from(), q.clamp(), q.end(), key);
+      readSession = new ReadSessionExchange(fe, metrics, ctx, ReadSessionExchange.Kind.S2S, format,
+          S2sFrames.Compression.negotiate(req.headers().getAll(HttpHeaderNames.ACCEPT_ENCODING)), 0, 0, readSessionUnsentBytesMax);
+      readSession.open(basin, stream, q.from(), q.clamp(), q.end(), key);
       return;
     }
     if (EVENT_STREAM.equals(accept)) {
@@ -748,8 +758,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         end = new ReadEnd(end.count() == null ? null : saturatingSub(end.count(), id[1]),
             end.bytes() == null ? null : saturatingSub(end.bytes(), id[2]), end.untilMs(), end.waitSecs());
       }
-      new ReadSessionExchange(fe, metrics, ctx, ReadSessionExchange.Kind.SSE, format, S2sFrames.Compression.NONE, count0, bytes0, readSessionUnsentBytesMax)
-          .open(basin, stream, from, q.clamp(), end, key);
+      readSession = new ReadSessionExchange(fe, metrics, ctx, ReadSessionExchange.Kind.SSE, format, S2sFrames.Compression.NONE,
+          count0, bytes0, readSessionUnsentBytesMax);
+      readSession.open(basin, stream, from, q.clamp(), end, key);
       return;
     }
     boolean protoOut = isProtobuf(accept);

@@ -28,10 +28,18 @@ import java.nio.charset.StandardCharsets;
  * event (404, 416, ...) are ordinary HTTP error responses; after it, an SSE {@code error} event or
  * an S2S terminal frame. A closed connection cancels the session.
  *
- * <p>Simplified: no back-pressure yet (a {@link ReadSession} cannot be paused), so a slow client's
- * events queue in the connection's outbound buffer. That queue is bounded: beyond
- * {@code unsentBytesMax} written but not yet sent, the session is cancelled and ends with
- * {@code 503 unavailable} (the client resumes from its last position).
+ * <p>Back-pressure: the session is paused when the connection (HTTP/1.1: Netty's write-buffer
+ * high-water mark) or the HTTP/2 stream (its flow-control window, through the stream channel's
+ * writability) stops being writable, or when more than {@link #QUEUED_BYTES_HIGH} of its batches
+ * are handed over but not yet written (checked on the frontend as the session emits, since the
+ * event loop may lag far behind it); a paused {@link ReadSession} stops reading ahead after the
+ * step in flight. It resumes once the channel is writable and under {@link #QUEUED_BYTES_LOW} is
+ * queued. A slow client is slowed down, not cut: what a session has written but not sent stays
+ * within about {@code QUEUED_BYTES_HIGH} plus one catch-up step (4 MiB) plus the high-water mark.
+ * As a last resort beyond {@code unsentBytesMax} unsent (only reachable with a knob below that,
+ * never with the default 64 MiB), the session ends with {@code 503 unavailable} and the client
+ * resumes from its last position. A client that stops reading entirely keeps its session paused
+ * (holding that bounded buffer) until it closes the connection: no idle-session timeout yet.
  */
 final class ReadSessionExchange {
   enum Kind { SSE, S2S }
@@ -55,6 +63,17 @@ final class ReadSessionExchange {
   private String basinName;
   private String streamName;
   private volatile boolean cancelled;
+  /**
+   * Batch bytes the session has handed over whose writes have not completed (queued on the event
+   * loop or in the channel): the session is paused above {@link #QUEUED_BYTES_HIGH} (on the
+   * frontend, as it emits) or while the channel is not writable (on the event loop), and resumed
+   * once the channel is writable and this is below {@link #QUEUED_BYTES_LOW}.
+   */
+  private final java.util.concurrent.atomic.AtomicLong queuedBytes = new java.util.concurrent.atomic.AtomicLong();
+  static final long QUEUED_BYTES_HIGH = 8L << 20;
+  static final long QUEUED_BYTES_LOW = 4L << 20;
+  /** The session was asked to pause and not yet to resume. */
+  private final java.util.concurrent.atomic.AtomicBoolean pauseRequested = new java.util.concurrent.atomic.AtomicBoolean();
   /** Set and read on the frontend's executor. */
   private ReadSession session;
 
@@ -81,8 +100,16 @@ final class ReadSessionExchange {
       ctx.executor().execute(this::uncount);
     });
     fe.run(() -> {
-      ReadSession s = fe.data().openSession(basin, stream, from, clamp, end, key,
-          event -> ctx.executor().execute(() -> onEvent(event)));
+      ReadSession s = fe.data().openSession(basin, stream, from, clamp, end, key, event -> {
+        // On the frontend's executor, in the session's emit: count what is handed over, and pause
+        // right here once too much is queued (the event loop may be far behind the frontend).
+        long queued = event instanceof ReadSession.Batch b ? meteredBytes(b) : 0;
+        if (queued > 0 && queuedBytes.addAndGet(queued) > QUEUED_BYTES_HIGH && session != null) {
+          pauseRequested.set(true);
+          session.pause();
+        }
+        ctx.executor().execute(() -> onEvent(event, queued));
+      });
       session = s;
       if (cancelled) {
         s.cancel();
@@ -102,6 +129,44 @@ final class ReadSessionExchange {
     }
   }
 
+  private static long meteredBytes(ReadSession.Batch b) {
+    long n = 0;
+    for (SequencedRecord r : b.records()) {
+      n += r.meteredBytes();
+    }
+    return n;
+  }
+
+  /** On the event loop: the channel's writability changed (forwarded by {@link ApiHandler}). */
+  void writabilityChanged() {
+    resumeIfDrained();
+  }
+
+  /** On the event loop: resumes a paused session once the channel is writable and the queue is low. */
+  private void resumeIfDrained() {
+    if (!finished && ctx.channel().isWritable() && queuedBytes.get() < QUEUED_BYTES_LOW
+        && pauseRequested.compareAndSet(true, false)) {
+      fe.run(() -> {
+        if (session != null) {
+          session.resume();
+        }
+      });
+    }
+  }
+
+  /** On the event loop, after a write: pauses the session while the channel cannot take more. */
+  private void pauseIfUnwritable() {
+    if (!finished && !ctx.channel().isWritable() && pauseRequested.compareAndSet(false, true)) {
+      fe.run(() -> {
+        if (session != null) {
+          session.pause();
+        }
+      });
+      // The channel may have drained between the write and this check without an event to tell.
+      resumeIfDrained();
+    }
+  }
+
   private void cancel() {
     cancelled = true;
     fe.run(() -> {
@@ -112,7 +177,10 @@ final class ReadSessionExchange {
   }
 
   /** On the channel's event loop, in the session's order. */
-  private void onEvent(ReadSession.Event event) {
+  private void onEvent(ReadSession.Event event, long queued) {
+    if (finished || !ctx.channel().isActive() || !(event instanceof ReadSession.Batch)) {
+      queuedBytes.addAndGet(-queued); // not written: no longer queued
+    }
     if (finished) {
       return;
     }
@@ -144,13 +212,14 @@ final class ReadSessionExchange {
       case ReadSession.Batch b -> {
         start();
         if (unsentBytes > unsentBytesMax) {
+          queuedBytes.addAndGet(-queued);
           cancel();
           S2Error slow = new S2Error(io.s2j.api.ErrorCode.UNAVAILABLE,
               "read session ended: the client is not reading (" + unsentBytes + " bytes unsent)");
           fail(slow, slow.code().httpStatus(), Json.bytes(Json.error(slow)));
           return;
         }
-        batch(b);
+        batch(b, queued);
       }
       case ReadSession.Heartbeat h -> {
         start();
@@ -179,20 +248,17 @@ final class ReadSessionExchange {
     ctx.writeAndFlush(r);
   }
 
-  private void batch(ReadSession.Batch b) {
-    long metered = 0;
-    for (SequencedRecord r : b.records()) {
-      metered += r.meteredBytes();
-    }
+  private void batch(ReadSession.Batch b, long queued) {
+    long metered = queued;
     if (!b.records().isEmpty()) {
       metrics.readDelivered(kind == Kind.SSE ? "sse" : "s2s", basinName, streamName, b.records().size(), metered);
     }
     if (kind == Kind.S2S) {
-      write(S2sFrames.message(ctx.alloc(), Protos.readBatch(b.records(), b.tail()).toByteArray(), compression));
+      write(S2sFrames.message(ctx.alloc(), Protos.readBatch(b.records(), b.tail()), compression), queued);
       return;
     }
     if (b.records().isEmpty()) {
-      return;
+      return; // queued is 0
     }
     for (SequencedRecord r : b.records()) {
       deliveredCount++;
@@ -200,12 +266,12 @@ final class ReadSessionExchange {
     }
     long last = b.records().get(b.records().size() - 1).seqNum();
     write(text("event: batch\nid: " + last + "," + deliveredCount + "," + deliveredBytes + "\ndata: "
-        + new String(Json.bytes(Json.readBatch(b.records(), b.tail(), format)), StandardCharsets.UTF_8) + "\n\n"));
+        + new String(Json.bytes(Json.readBatch(b.records(), b.tail(), format)), StandardCharsets.UTF_8) + "\n\n"), queued);
   }
 
   private void heartbeat(StreamPosition tail) {
     if (kind == Kind.S2S) {
-      write(S2sFrames.message(ctx.alloc(), Protos.readBatch(java.util.List.of(), tail).toByteArray(), compression));
+      write(S2sFrames.message(ctx.alloc(), Protos.readBatch(java.util.List.of(), tail), compression));
       return;
     }
     var ping = Json.MAPPER.createObjectNode().put("timestamp", System.currentTimeMillis());
@@ -233,9 +299,20 @@ final class ReadSessionExchange {
   }
 
   private void write(ByteBuf buf) {
+    write(buf, 0);
+  }
+
+  /** Writes {@code buf}; once the write completes, {@code queued} batch bytes are no longer queued. */
+  private void write(ByteBuf buf, long queued) {
     int n = buf.readableBytes();
     unsentBytes += n;
-    ctx.writeAndFlush(new DefaultHttpContent(buf)).addListener(f -> unsentBytes -= n)
-        .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    ctx.writeAndFlush(new DefaultHttpContent(buf)).addListener(f -> {
+      unsentBytes -= n;
+      if (queued > 0) {
+        queuedBytes.addAndGet(-queued);
+        resumeIfDrained();
+      }
+    }).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    pauseIfUnwritable();
   }
 }

@@ -86,10 +86,21 @@ final class H2Client implements AutoCloseable {
 
   /** Opens a stream and sends the request headers (the body follows with send/finish). */
   Exchange open(HttpMethod method, String path, Map<String, String> headers, boolean endOfRequest) throws InterruptedException {
+    return open(method, path, headers, endOfRequest, true);
+  }
+
+  /**
+   * {@link #open(HttpMethod, String, Map, boolean)}; with {@code autoRead} false the response is
+   * read only on {@link Exchange#stream}{@code .read()}, so the stream's flow-control window is
+   * returned to the server only as fast as the test reads (a slow reader).
+   */
+  Exchange open(HttpMethod method, String path, Map<String, String> headers, boolean endOfRequest, boolean autoRead)
+      throws InterruptedException {
     Exchange ex = new Exchange();
     Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
+        ch.config().setAutoRead(autoRead);
         ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new ChannelInboundHandlerAdapter() {
           @Override
           public void channelRead(ChannelHandlerContext ctx, Object msg) {

@@ -349,4 +349,121 @@ class ReadSessionCasesTest {
     System.out.println("follow polls for 20 tailing sessions: " + fe.data().followPolls());
     assertTrue(fe.data().followPolls() < 40, "follow polls: " + fe.data().followPolls());
   }
+
+  private ReadSession openHeld(ReadFrom from, ReadEnd end) {
+    ReadSession[] held = new ReadSession[1];
+    cell.start(f -> {
+      held[0] = f.data().openSession(BASIN, STREAM, from, false, end, e -> {
+        events.add(e);
+        eventTimes.add(cell.world.simulator().nowNanos());
+      });
+      return io.s2j.runtime.Promise.completed(cell.world.process("fe-1").env().scheduler(), 0);
+    });
+    return held[0];
+  }
+
+  /** Runs {@code op} on the frontend's executor (where a session may be paused and resumed). */
+  private void onFrontend(Runnable op) {
+    cell.start(f -> {
+      op.run();
+      return io.s2j.runtime.Promise.completed(cell.world.process("fe-1").env().scheduler(), 0);
+    });
+  }
+
+  @Test
+  void aPausedFollowerHoldsLiveBatchesAndReplaysThemInOrderOnResume() {
+    stream(StreamConfigSpec.EMPTY);
+    append(rec("seed"));
+    ReadSession session = openHeld(new ReadFrom.TailOffset(0), new ReadEnd(null, null, null, 5L));
+    runFor(2 * S);
+    append(rec("live-0"));
+    runFor(S);
+    assertEquals(List.of("live-0"), bodies());
+    onFrontend(session::pause);
+    runFor(S);
+    for (int i = 1; i <= 20; i++) {
+      append(rec("live-" + i));
+      runFor(S); // 20 s paused: past the 5 s wait, which must not end a session that waits on its consumer
+    }
+    // At most the one live batch in flight when the pause landed got through; nothing after it.
+    int whilePaused = bodies().size();
+    assertTrue(whilePaused <= 2, bodies().toString());
+    assertTrue(!ended(), events.toString());
+    onFrontend(session::resume);
+    runFor(3 * S);
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i <= 20; i++) {
+      expected.add("live-" + i);
+    }
+    assertEquals(expected, bodies(), "every record once, in order");
+    append(rec("live-21"));
+    runFor(S);
+    assertEquals("live-21", bodies().get(bodies().size() - 1), "following again after the catch-up");
+    runFor(10 * S);
+    assertTrue(ended(), "the wait deadline runs again after resume");
+    assertEquals(1, cell.frontend().data().readSessionPauses());
+    assertEquals(0, cell.frontend().data().readSessionFollowsLeft(), "a short pause stays on the shared follow");
+  }
+
+  @Test
+  void aPausedFollowerTooFarBehindLeavesTheSharedFollowAndCatchesUpOnItsOwn() {
+    stream(StreamConfigSpec.EMPTY);
+    append(rec("seed"));
+    ReadSession session = openHeld(new ReadFrom.TailOffset(0), ReadEnd.UNBOUNDED);
+    runFor(2 * S);
+    onFrontend(session::pause);
+    runFor(S);
+    String big = "b".repeat(400_000);
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 16; i++) { // 6.4 MB: past what a paused follower holds (LIVE_HELD_BYTES_MAX)
+      append(rec(i + big));
+      expected.add(i + big);
+      runFor(S / 2);
+    }
+    long pollsPaused = cell.frontend().data().followPolls();
+    assertTrue(bodies().size() <= 1, "at most the batch in flight when the pause landed");
+    onFrontend(session::resume);
+    runFor(5 * S);
+    assertEquals(expected, bodies(), "every record once, in order, partly from its own catch-up");
+    append(rec("after"));
+    runFor(2 * S);
+    assertEquals("after", bodies().get(bodies().size() - 1), "following again");
+    assertTrue(cell.frontend().data().followPolls() > pollsPaused, "back on a long poll");
+    assertEquals(1, cell.frontend().data().readSessionFollowsLeft(), "it left the shared follow once");
+  }
+
+  @Test
+  void aPausedCatchUpStopsAfterTheStepInFlightAndResumesWhereItStopped() {
+    stream(StreamConfigSpec.EMPTY);
+    int total = 3 * DataPlane.CATCH_UP_STEP_RECORDS;
+    for (int i = 0; i < total; i += 1000) {
+      AppendRecord[] batch = new AppendRecord[1000];
+      for (int j = 0; j < batch.length; j++) {
+        batch[j] = rec("r" + (i + j));
+      }
+      append(batch);
+    }
+    ReadSession[] held = new ReadSession[1];
+    cell.start(f -> {
+      held[0] = f.data().openSession(BASIN, STREAM, new ReadFrom.SeqNum(0), false, new ReadEnd(null, null, null, 0L), e -> {
+        events.add(e);
+        if (e instanceof ReadSession.Batch && events.size() == 1) {
+          held[0].pause(); // the consumer is full after the first batch
+        }
+      });
+      return io.s2j.runtime.Promise.completed(cell.world.process("fe-1").env().scheduler(), 0);
+    });
+    runFor(10 * S);
+    int paused = bodies().size();
+    assertEquals(DataPlane.CATCH_UP_STEP_RECORDS, paused, "exactly the step in flight was emitted");
+    assertTrue(!ended());
+    onFrontend(held[0]::resume);
+    runFor(10 * S);
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      expected.add("r" + i);
+    }
+    assertEquals(expected, bodies());
+    assertTrue(ended(), "wait=0: ends once caught up");
+  }
 }

@@ -64,6 +64,7 @@ public final class Bench {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(
         Math.min(sessions, Math.max(2, Runtime.getRuntime().availableProcessors())), NioIoHandler.newFactory());
     List<H2cConnection> connections = new ArrayList<>();
+    sharedConnections = 0;
     List<StreamWriter> writers = new ArrayList<>();
     List<StreamReader> tailers = new ArrayList<>();
     List<StreamReader> catchups = new ArrayList<>();
@@ -81,7 +82,8 @@ public final class Bench {
           reader.start();
         }
         H2cConnection c = connect(group, connections);
-        StreamWriter w = new StreamWriter(options, name, startSeqNums.get(name), 0x5eed0000L + seed++);
+        StreamWriter w = new StreamWriter(options, name, startSeqNums.get(name), 0x5eed0000L + seed);
+        w.phase((double) seed++ / names.size());
         w.open(c, headers);
         writers.add(w);
       }
@@ -95,7 +97,8 @@ public final class Bench {
       long deadline = writeStartNanos + options.duration().toNanos();
       List<Thread> threads = new ArrayList<>();
       for (StreamWriter w : writers) {
-        Thread t = Thread.ofPlatform().name("writer-" + w.streamName).start(() -> w.run(deadline));
+        // Virtual threads: ten thousand paced writers park cheaply (one platform thread each would not).
+        Thread t = Thread.ofVirtual().name("writer-" + w.streamName).start(() -> w.run(deadline));
         threads.add(t);
       }
       for (Thread t : threads) {
@@ -116,12 +119,7 @@ public final class Bench {
           tailers.get(i * options.readers() + r).stopAt(w.ackedEndSeqNum());
         }
       }
-      for (StreamReader r : tailers) {
-        if (!awaitUntil(r.done(), drainDeadline)) {
-          r.abort("stalled at seq_num " + r.nextSeqNum() + " after " + options.drainTimeout() + " of draining");
-          await(r.done(), 5_000, r.who + " did not stop");
-        }
-      }
+      awaitOrAbort(tailers, drainDeadline, " of draining");
       progress.stop();
       progressThread.join();
       for (StreamWriter w : writers) {
@@ -144,11 +142,8 @@ public final class Bench {
       Thread catchupThread = catchupProgress.start();
       catchups.forEach(StreamReader::start);
       long catchupDeadline = System.nanoTime() + options.drainTimeout().toNanos();
+      awaitOrAbort(catchups, catchupDeadline, "");
       for (StreamReader r : catchups) {
-        if (!awaitUntil(r.done(), catchupDeadline)) {
-          r.abort("stalled at seq_num " + r.nextSeqNum() + " after " + options.drainTimeout());
-          await(r.done(), 5_000, r.who + " did not stop");
-        }
         addProblem(r.failure());
       }
       catchupProgress.stop();
@@ -223,6 +218,8 @@ public final class Bench {
     out.put("record_bytes", options.recordBytes());
     out.put("batch_records", options.batchRecords());
     out.put("target_mibps", options.targetMibps());
+    out.put("target_records_per_s", options.targetRecordsPerS());
+    out.put("connections", options.connections());
     out.put("duration_s", round(options.duration().toNanos() / 1e9));
     if (options.storageClass() != null) {
       out.put("storage_class", options.storageClass());
@@ -284,7 +281,14 @@ public final class Bench {
     return Math.round(v * 100) / 100.0;
   }
 
+  /** Connections handed out round-robin once {@code --connections} are open. */
+  private int sharedConnections;
+
+  /** A connection for the next session: a new one each, or with {@code --connections N} the next of N shared ones. */
   private H2cConnection connect(EventLoopGroup group, List<H2cConnection> connections) throws InterruptedException {
+    if (options.connections() > 0 && connections.size() >= options.connections()) {
+      return connections.get(sharedConnections++ % connections.size());
+    }
     H2cConnection c = H2cConnection.connect(group, options.endpoint());
     connections.add(c);
     return c;
@@ -297,6 +301,26 @@ public final class Bench {
       throw new IllegalStateException(what + " within " + millis + " ms");
     } catch (ExecutionException e) {
       throw new IllegalStateException(what + ": " + e.getCause(), e.getCause());
+    }
+  }
+
+  /**
+   * Waits for every reader until {@code deadlineNanos}, aborts those not done, then gives them 5 s
+   * together to stop (a run with a thousand stalled readers still ends, with its JSON line).
+   */
+  private void awaitOrAbort(List<StreamReader> readers, long deadlineNanos, String during) throws InterruptedException {
+    List<StreamReader> stalled = new ArrayList<>();
+    for (StreamReader r : readers) {
+      if (!awaitUntil(r.done(), deadlineNanos)) {
+        r.abort("stalled at seq_num " + r.nextSeqNum() + " after " + options.drainTimeout() + during);
+        stalled.add(r);
+      }
+    }
+    long stopDeadline = System.nanoTime() + 5_000_000_000L;
+    for (StreamReader r : stalled) {
+      if (!awaitUntil(r.done(), stopDeadline)) {
+        problems.add(r.who + " did not stop within 5 s of being aborted");
+      }
     }
   }
 

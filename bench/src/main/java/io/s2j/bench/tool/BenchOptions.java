@@ -18,6 +18,7 @@ public record BenchOptions(
     int recordBytes,
     int batchRecords,
     double targetMibps,
+    double targetRecordsPerS,
     Duration duration,
     int streams,
     int readers,
@@ -26,6 +27,7 @@ public record BenchOptions(
     long inflightBytesMax,
     Duration drainTimeout,
     long sessionRecords,
+    int connections,
     boolean progress) {
 
   /** Body bytes every record needs: write timestamp (8) and chained hash (8). */
@@ -33,6 +35,8 @@ public record BenchOptions(
   /** S2's limits on one append batch (S2-API §2.6). */
   public static final int BATCH_RECORDS_MAX = 1000;
   public static final int BATCH_METERED_BYTES_MAX = 1 << 20;
+  /** Sessions one HTTP/2 connection may carry (the server's SETTINGS_MAX_CONCURRENT_STREAMS). */
+  public static final int SESSIONS_PER_CONNECTION_MAX = 1000;
   /** Metered size of a record without headers: 8 + body (S2-API §2.5). */
   public static final int RECORD_METERED_OVERHEAD = 8;
 
@@ -45,9 +49,13 @@ public record BenchOptions(
         --record-bytes N        record body size, >= 16 (default 1024)
         --batch-records N       records per AppendInput, 1..1000 and <= 1 MiB metered (default 100)
         --target-mibps X        writer pace per stream in MiB/s of record bodies, 0 = unthrottled (default 0)
+        --target-records-per-s X  writer pace per stream in records/s instead (e.g. 1 with --batch-records 1); the
+                                writers' phases are spread evenly over one batch interval (default 0: use --target-mibps)
         --duration D            how long the writers write, e.g. 30s, 500ms, 2m (default 30s)
-        --streams N             streams, one writer each (default 1)
-        --readers N             tailing readers per stream (default 1)
+        --streams N             streams, one writer each, 1..10000 (default 1)
+        --readers N             tailing readers per stream, 0..1000 (default 1)
+        --connections N         spread all sessions over N shared HTTP/2 connections, round-robin (at most
+                                1000 open sessions each); default 0: one connection per session
         --catchup-delay D       pause between the end of the writes and the catch-up read (default 5s)
         --storage-class C       standard | express, for streams this run creates (default: the basin's)
         --inflight-mib N        bound on un-acknowledged bytes per writer (default 16)
@@ -76,11 +84,25 @@ public record BenchOptions(
     if (duration.isNegative() || duration.isZero()) {
       throw new IllegalArgumentException("--duration must be positive");
     }
-    if (streams < 1 || streams > 1000) {
-      throw new IllegalArgumentException("--streams must be 1..1000, got " + streams);
+    if (!(targetRecordsPerS >= 0) || Double.isInfinite(targetRecordsPerS)) {
+      throw new IllegalArgumentException("--target-records-per-s must be >= 0, got " + targetRecordsPerS);
     }
-    if (readers < 0 || readers > 100) {
-      throw new IllegalArgumentException("--readers must be 0..100, got " + readers);
+    if (targetRecordsPerS > 0 && targetMibps > 0) {
+      throw new IllegalArgumentException("--target-mibps and --target-records-per-s exclude each other");
+    }
+    if (streams < 1 || streams > 10_000) {
+      throw new IllegalArgumentException("--streams must be 1..10000, got " + streams);
+    }
+    if (readers < 0 || readers > 1000) {
+      throw new IllegalArgumentException("--readers must be 0..1000, got " + readers);
+    }
+    if (connections < 0) {
+      throw new IllegalArgumentException("--connections must be >= 0");
+    }
+    long sessionsAtOnce = (long) streams * (readers + 1);
+    if (connections > 0 && (sessionsAtOnce + connections - 1) / connections > SESSIONS_PER_CONNECTION_MAX) {
+      throw new IllegalArgumentException("--connections " + connections + " would carry more than "
+          + SESSIONS_PER_CONNECTION_MAX + " sessions each (" + sessionsAtOnce + " in all)");
     }
     if (catchupDelay.isNegative()) {
       throw new IllegalArgumentException("--catchup-delay must not be negative");
@@ -116,6 +138,8 @@ public record BenchOptions(
     int recordBytes = 1024;
     int batchRecords = 100;
     double targetMibps = 0;
+    double targetRecordsPerS = 0;
+    int connections = 0;
     Duration duration = Duration.ofSeconds(30);
     int streams = 1;
     int readers = 1;
@@ -155,6 +179,8 @@ public record BenchOptions(
         case "--record-bytes" -> recordBytes = parseInt(flag, value);
         case "--batch-records" -> batchRecords = parseInt(flag, value);
         case "--target-mibps" -> targetMibps = parseDouble(flag, value);
+        case "--target-records-per-s" -> targetRecordsPerS = parseDouble(flag, value);
+        case "--connections" -> connections = parseInt(flag, value);
         case "--duration" -> duration = parseDuration(flag, value);
         case "--streams" -> streams = parseInt(flag, value);
         case "--readers" -> readers = parseInt(flag, value);
@@ -167,8 +193,8 @@ public record BenchOptions(
       }
     }
     return new BenchOptions(endpoint, token == null || token.isBlank() ? null : token, basin, stream, recordBytes,
-        batchRecords, targetMibps, duration, streams, readers, catchupDelay, storageClass, inflightBytes, drainTimeout,
-        sessionRecords, progress);
+        batchRecords, targetMibps, targetRecordsPerS, duration, streams, readers, catchupDelay, storageClass, inflightBytes,
+        drainTimeout, sessionRecords, connections, progress);
   }
 
   /** The stream names of this run. */
@@ -178,6 +204,17 @@ public record BenchOptions(
       out.add(streams == 1 ? stream : stream + "-" + i);
     }
     return out;
+  }
+
+  /** Nanoseconds between two batches of one writer when paced, 0 when unthrottled. */
+  public long batchIntervalNanos() {
+    if (targetRecordsPerS > 0) {
+      return (long) (batchRecords * 1e9 / targetRecordsPerS);
+    }
+    if (targetMibps > 0) {
+      return (long) ((double) batchRecords * recordBytes * 1e9 / (targetMibps * (1 << 20)));
+    }
+    return 0;
   }
 
   /** Metered bytes of one full batch. */

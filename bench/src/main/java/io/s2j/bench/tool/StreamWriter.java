@@ -41,6 +41,8 @@ final class StreamWriter {
   private final LatencyHistogram ackLatency = new LatencyHistogram();
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
   private Http2StreamChannel stream;
+  /** Where in one batch interval this writer's first batch goes, in [0, 1). */
+  private double phase;
 
   // Written by the writer thread only.
   private volatile long sentRecords;
@@ -60,6 +62,11 @@ final class StreamWriter {
     this.inflight = new Semaphore((int) Math.min(Integer.MAX_VALUE, options.inflightBytesMax()));
   }
 
+  /** Sets where in one batch interval this paced writer starts, in [0, 1) (before {@link #run}). */
+  void phase(double fraction) {
+    this.phase = fraction;
+  }
+
   /** Opens the append session (waits for the HTTP/2 stream, not for the response). */
   void open(H2cConnection connection, Map<String, String> headers) throws InterruptedException {
     stream = connection.open("POST", "/v1/streams/" + ControlPlane.pathSegment(streamName) + "/records", headers, false,
@@ -68,19 +75,20 @@ final class StreamWriter {
 
   /** Writes until {@code deadlineNanos} (System.nanoTime) or a failure, then ends the request body. */
   void run(long deadlineNanos) {
-    double bytesPerNs = options.targetMibps() * (1 << 20) / 1e9;
+    long intervalNanos = options.batchIntervalNanos();
     int batchPermits = (int) options.batchMeteredBytes();
     long batchBodyBytes = (long) options.batchRecords() * options.recordBytes();
     long nextSeqNum = startSeqNum;
     startNanos = System.nanoTime();
-    long allowedAtNanos = startNanos;
+    // Paced writers start at their own phase of the interval, so many streams do not send in lockstep.
+    long allowedAtNanos = startNanos + (long) (phase * intervalNanos);
     try {
       while (failure == null) {
         long now = System.nanoTime();
         if (now >= deadlineNanos) {
           break;
         }
-        if (bytesPerNs > 0) {
+        if (intervalNanos > 0) {
           allowedAtNanos = Math.max(allowedAtNanos, now - BURST_NS);
           if (allowedAtNanos > now) {
             LockSupport.parkNanos(Math.min(allowedAtNanos, deadlineNanos) - now);
@@ -100,8 +108,8 @@ final class StreamWriter {
         nextSeqNum += options.batchRecords();
         sentRecords = encoder.records();
         stream.writeAndFlush(new DefaultHttp2DataFrame(frame, false));
-        if (bytesPerNs > 0) {
-          allowedAtNanos += (long) (batchBodyBytes / bytesPerNs);
+        if (intervalNanos > 0) {
+          allowedAtNanos += intervalNanos;
         }
       }
     } catch (InterruptedException e) {

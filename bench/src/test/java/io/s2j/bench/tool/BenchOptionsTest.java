@@ -48,6 +48,21 @@ class BenchOptionsTest {
     assertTrue(bad("--frobnicate", "1").contains("unknown option"));
   }
 
+  @Test
+  void recordsPerSecondPacingAndSharedConnections() {
+    BenchOptions o = BenchOptions.parse(new String[] {"--streams", "10000", "--readers", "0", "--batch-records", "1",
+        "--target-records-per-s", "1", "--connections", "16"});
+    assertEquals(1_000_000_000L, o.batchIntervalNanos(), "one record a second");
+    assertEquals(16, o.connections());
+    BenchOptions mib = BenchOptions.parse(new String[] {"--record-bytes", "1024", "--batch-records", "64", "--target-mibps", "1"});
+    assertEquals(62_500_000L, mib.batchIntervalNanos(), "64 KiB batches at 1 MiB/s: 16 a second");
+    assertEquals(0, BenchOptions.defaults().batchIntervalNanos(), "unthrottled");
+    assertTrue(bad("--target-mibps", "1", "--target-records-per-s", "1").contains("exclude"));
+    assertTrue(bad("--streams", "10001").contains("1..10000"));
+    assertTrue(bad("--readers", "1001").contains("0..1000"));
+    assertTrue(bad("--readers", "1000", "--connections", "1").contains("more than 1000 sessions"));
+  }
+
   private static String bad(String... args) {
     return assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(args)).getMessage();
   }

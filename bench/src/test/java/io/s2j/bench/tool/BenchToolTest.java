@@ -113,6 +113,20 @@ class BenchToolTest {
   }
 
   @Test
+  void manyStreamsAndReadersShareFewConnectionsAtRecordsPerSecondPacing() throws Exception {
+    JsonNode r = run(args("bench-tool-d", "--stream", "many", "--streams", "20", "--readers", "3", "--record-bytes", "128",
+        "--batch-records", "1", "--target-records-per-s", "10", "--duration", "2s", "--connections", "2")).result();
+    assertEquals("ok", r.path("integrity").asText(), r::toString);
+    long written = r.path("records_written").asLong();
+    // 20 streams x 10 records/s x 2 s = 400 records (phases spread over the first 100 ms interval).
+    assertTrue(written >= 360 && written <= 420, "paced at 10 records/s per stream: " + r);
+    assertEquals(3 * written, r.path("tailing_records_verified").asLong(), "three tailing readers per stream saw every record");
+    assertEquals(written, r.path("catchup_records_verified").asLong());
+    assertEquals(2, r.path("connections").asInt());
+    assertEquals(10.0, r.path("target_records_per_s").asDouble());
+  }
+
+  @Test
   void aRecordAppendedBySomeoneElseIsAnIntegrityFailure() throws Exception {
     String basin = "bench-tool-c";
     List<String> a = args(basin, "--stream", "victim", "--record-bytes", "64", "--batch-records", "10",
