@@ -82,6 +82,8 @@ class CellRolesIT {
     final S2HistoryRecorder recorder = new S2HistoryRecorder();
     final TreeMap<Long, String> acked = new TreeMap<>();
     final List<Long> ackTimesMs = new ArrayList<>();
+    /** How appends ended, by kind ("200", "412 seq_num_mismatch", "503 unavailable", …). */
+    final TreeMap<String, Long> failures = new TreeMap<>();
     long nextClient;
     long appendsAcked;
     long readsOk;
@@ -187,22 +189,33 @@ class CellRolesIT {
       List<Fault> faults = new ArrayList<>();
       Map<String, String> measured = new LinkedHashMap<>();
       Thread.sleep(6_000);
+      List<RoleJvm> spares = List.of(sp1, sp2);
       // 1. kill -9 a channel: the cop hands it to a spare.
-      faults.add(new Fault("kill -9 ch-1 (a spare takes it over)", nowMs()));
+      long[] spareLogs = offsets(spares);
+      long killed = nowMs();
+      faults.add(new Fault("kill -9 ch-1 (a spare takes it over)", killed));
       say("fault: kill -9 ch-1");
       ch1.kill();
-      Thread.sleep(14_000);
+      long asked = awaitLine(spares, spareLogs, "was asked to run a channel", killed + 14_000);
+      measured.put("kill -9 ch-1: the cop asks a spare to run ch-1", asked < 0 ? "not within 14 s" : (asked - killed) + " ms after the kill");
+      sleepUntil(killed + 14_000);
       // 2. restart it: it takes its channel back (the spare, fenced, exits and is restarted idle).
-      faults.add(new Fault("restart ch-1 (takes its channel back from the spare)", nowMs()));
+      long restarted = nowMs();
+      faults.add(new Fault("restart ch-1 (takes its channel back from the spare)", restarted));
       say("fault: restart ch-1");
       ch1.start();
+      measured.put("restart ch-1: ready (took its channel back: epoch, WAL replay, fence)", (nowMs() - restarted) + " ms after the launch");
       say("ch-1 ready again");
       Thread.sleep(10_000);
       // 3. SIGSTOP another channel for longer than its lease.
-      faults.add(new Fault("SIGSTOP ch-2 for 8 s, then SIGCONT (a spare takes it over; ch-2 exits, restarts, takes it back)", nowMs()));
+      spareLogs = offsets(spares);
+      long stopped = nowMs();
+      faults.add(new Fault("SIGSTOP ch-2 for 8 s, then SIGCONT (a spare takes it over; ch-2 exits, restarts, takes it back)", stopped));
       say("fault: SIGSTOP ch-2");
       ch2.signal("STOP");
-      Thread.sleep(8_000);
+      asked = awaitLine(spares, spareLogs, "was asked to run a channel", stopped + 8_000);
+      measured.put("SIGSTOP ch-2: the cop asks a spare to run ch-2", asked < 0 ? "not within the 8 s pause" : (asked - stopped) + " ms after the SIGSTOP");
+      sleepUntil(stopped + 8_000);
       say("SIGCONT ch-2");
       ch2.signal("CONT");
       Thread.sleep(12_000);
@@ -298,8 +311,9 @@ class CellRolesIT {
         long t = System.nanoTime();
         CheckResult result = ServerHistoryIT.check(events);
         verdicts.put(s.name, result.verdict());
-        say("%s: %d events, %d acked appends, %d reads, %d indefinite, %d definite failures: %s (checked in %d ms)", s.name,
-            events.size(), s.appendsAcked, s.readsOk, s.indefinite, s.definite, result.verdict(), (System.nanoTime() - t) / 1_000_000);
+        say("%s: %d events, %d acked appends, %d reads, %d indefinite and %d definite failures (not 412s): %s (checked in %d ms); appends: %s",
+            s.name, events.size(), s.appendsAcked, s.readsOk, s.indefinite, s.definite, result.verdict(), (System.nanoTime() - t) / 1_000_000,
+            s.failures);
         appends += s.appendsAcked;
         reads += s.readsOk;
         indefinite += s.indefinite;
@@ -348,6 +362,34 @@ class CellRolesIT {
     }
   }
 
+  private static long[] offsets(List<RoleJvm> group) throws IOException {
+    long[] o = new long[group.size()];
+    for (int i = 0; i < o.length; i++) {
+      o[i] = group.get(i).logSize();
+    }
+    return o;
+  }
+
+  /** When one of {@code group} logged {@code text} after its offset (polled until {@code untilMs}); -1 if none did. */
+  private static long awaitLine(List<RoleJvm> group, long[] offsets, String text, long untilMs) throws Exception {
+    while (nowMs() < untilMs) {
+      for (int i = 0; i < offsets.length; i++) {
+        if (group.get(i).tail(offsets[i]).contains(text)) {
+          return nowMs();
+        }
+      }
+      Thread.sleep(50);
+    }
+    return -1;
+  }
+
+  private static void sleepUntil(long ms) throws InterruptedException {
+    long left = ms - nowMs();
+    if (left > 0) {
+      Thread.sleep(left);
+    }
+  }
+
   /** The cop whose log last said it acts. */
   private static RoleJvm actingCop(RoleJvm a, RoleJvm b) throws IOException {
     String la = a.tail(0);
@@ -381,27 +423,38 @@ class CellRolesIT {
 
   // ---- clients ----
 
+  /**
+   * Appends one record at a time with {@code match_seq_num} = the tail it last learnt (from its
+   * ack, or from a 412's {@code seq_num_mismatch}): the two writers of a stream race, and an append
+   * whose outcome is unknown can only have landed at that one position, which keeps the
+   * linearizability search small however many appends a fail-over leaves unknown.
+   */
   private static void writer(HttpClient http, String fe, StreamLog s, String tag, AtomicBoolean stop) {
     long client = s.newClient();
     long n = 0;
-    long backoff = 50;
+    long backoff = 100;
+    long expected = 0;
     while (!stop.get()) {
       String body = s.name + "-" + tag + "-" + client + "-" + (n++);
       long hash = StreamHash.ofBody(body.getBytes(StandardCharsets.UTF_8));
       synchronized (s) {
-        s.recorder.start(client, new AppendInput(List.of(hash), null, null, null));
+        s.recorder.start(client, new AppendInput(List.of(hash), expected, null, null));
       }
-      Outcome o = append(http, fe, s.name, body);
+      Outcome o = append(http, fe, s.name, body, expected);
       synchronized (s) {
+        s.failures.merge(o.kind(), 1L, Long::sum);
         if (o.tail >= 0) {
           s.recorder.finish(client, new AppendOutput(o.tail));
           s.acked.put(o.tail - 1, body);
           s.ackTimesMs.add(nowMs());
           s.appendsAcked++;
-          backoff = 50;
+          backoff = 100;
+          expected = o.tail;
         } else {
           s.recorder.fail(client, o.definite);
-          if (o.definite) {
+          if (o.mismatch >= 0) {
+            expected = o.mismatch;
+          } else if (o.definite) {
             s.definite++;
           } else {
             s.indefinite++;
@@ -409,7 +462,7 @@ class CellRolesIT {
           }
         }
       }
-      if (o.tail < 0) {
+      if (o.tail < 0 && o.mismatch < 0) {
         sleep(backoff);
         backoff = Math.min(1_000, backoff * 2);
       }
@@ -457,31 +510,52 @@ class CellRolesIT {
     }
   }
 
-  record Outcome(long tail, boolean definite) {}
+  /** An append's outcome: the tail after it (-1 if it failed), the tail a 412 reported (else -1), how it ended. */
+  record Outcome(long tail, long mismatch, boolean definite, String kind) {}
 
-  private static Outcome append(HttpClient http, String fe, String stream, String body) {
-    String json = "{\"records\":[{\"body\":\"" + Base64.getEncoder().encodeToString(body.getBytes(StandardCharsets.UTF_8)) + "\"}]}";
+  /** S2's error codes whose failures change nothing (docs: S2-API.md 3.2, "No side effects"). */
+  private static final java.util.Set<String> NO_SIDE_EFFECTS = java.util.Set.of("hot_server", "rate_limited", "server_draining",
+      "transaction_conflict");
+
+  private static Outcome append(HttpClient http, String fe, String stream, String body, Long match) {
+    String json = "{\"records\":[{\"body\":\"" + Base64.getEncoder().encodeToString(body.getBytes(StandardCharsets.UTF_8)) + "\"}]"
+        + (match == null ? "" : ",\"match_seq_num\":" + match) + "}";
     try {
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(fe + "/v1/streams/" + stream + "/records"))
           .header("s2-basin", BASIN).header("s2-format", "base64").header("content-type", "application/json")
           .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() == 200) {
-        return new Outcome(JSON.readTree(r.body()).path("end").path("seq_num").asLong(), false);
+      int status = r.statusCode();
+      if (status == 200) {
+        return new Outcome(JSON.readTree(r.body()).path("end").path("seq_num").asLong(), -1, false, "200");
       }
-      // A 4xx (but 408) is a refusal without effect; anything else may have applied.
-      return new Outcome(-1, r.statusCode() >= 400 && r.statusCode() < 500 && r.statusCode() != 408);
+      JsonNode error = parse(r.body());
+      if (status == 412 && error.has("seq_num_mismatch")) {
+        return new Outcome(-1, error.path("seq_num_mismatch").asLong(), true, "412 seq_num_mismatch");
+      }
+      String code = error.path("code").asText("");
+      // A 4xx (but 408 and 499) or a code without side effects changed nothing; anything else may have applied.
+      boolean definite = (status >= 400 && status < 500 && status != 408 && status != 499) || NO_SIDE_EFFECTS.contains(code);
+      return new Outcome(-1, -1, definite, status + " " + code);
     } catch (ConnectException | HttpConnectTimeoutException e) {
-      return new Outcome(-1, true); // never reached the frontend
+      return new Outcome(-1, -1, true, "not connected"); // never reached the frontend
     } catch (IOException e) {
-      return new Outcome(-1, false);
+      return new Outcome(-1, -1, false, e.getClass().getSimpleName());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new Outcome(-1, false);
+      return new Outcome(-1, -1, false, "interrupted");
+    }
+  }
+
+  private static JsonNode parse(String body) {
+    try {
+      return JSON.readTree(body);
+    } catch (IOException e) {
+      return JSON.createObjectNode();
     }
   }
 
   private static boolean appendOnce(HttpClient http, String fe, String stream, String body) {
-    return append(http, fe, stream, body).tail() >= 0;
+    return append(http, fe, stream, body, null).tail() >= 0;
   }
 
   private static long checkTail(HttpClient http, String fe, String stream) throws Exception {
