@@ -311,10 +311,18 @@ final class RoleProcess implements AutoCloseable {
 
   /** Stops the process (fatal) once the channel it runs is fenced: another host took it over. */
   private void watchChannel(Env env, java.util.function.Supplier<io.s2j.channel.Channel> channel) {
+    AtomicReference<io.s2j.channel.Channel.State> last = new AtomicReference<>();
     watcher.scheduleWithFixedDelay(() -> {
       try {
         io.s2j.channel.Channel c = channel.get();
-        if (c != null && Server.onExecutor(env, c::state) == io.s2j.channel.Channel.State.FENCED) {
+        if (c == null) {
+          return;
+        }
+        io.s2j.channel.Channel.State state = Server.onExecutor(env, c::state);
+        if (last.getAndSet(state) != state) {
+          log.info("channel on {} is {}", options.node(), state);
+        }
+        if (state == io.s2j.channel.Channel.State.FENCED) {
           fatal.complete("the channel this process ran was taken over by another host (fenced)");
         }
       } catch (RuntimeException e) {
