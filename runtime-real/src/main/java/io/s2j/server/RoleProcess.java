@@ -144,6 +144,9 @@ final class RoleProcess implements AutoCloseable {
   private final Server server;
   private final CompletableFuture<String> fatal = new CompletableFuture<>();
   private final ScheduledExecutorService watcher;
+  /** The cell's metadata, for the channel watch (closed by the runtime). */
+  private EtcdMetadataStore meta;
+  private EtcdCellRegistry registry;
 
   private RoleProcess(Options options, RealRuntime runtime, Server server, ScheduledExecutorService watcher) {
     this.options = options;
@@ -208,7 +211,7 @@ final class RoleProcess implements AutoCloseable {
       });
       RoleProcess p;
       try {
-        p = startRole(o, config, runtime, metrics, registry, node, watcher);
+        p = startRole(o, config, runtime, metrics, registry, meta, node, watcher);
       } catch (Exception e) {
         watcher.shutdownNow();
         runtime.close();
@@ -229,7 +232,7 @@ final class RoleProcess implements AutoCloseable {
   }
 
   private static RoleProcess startRole(Options o, ServerConfig config, RealRuntime runtime, ServerMetrics metrics,
-      EtcdCellRegistry registry, NodeId node, ScheduledExecutorService watcher) throws Exception {
+      EtcdCellRegistry registry, EtcdMetadataStore meta, NodeId node, ScheduledExecutorService watcher) throws Exception {
     ChannelKnobs base = ChannelKnobs.STANDARD;
     ChannelKnobs knobs = config.flushIntervalMs() == null ? base : Server.withFlushInterval(base, config.flushIntervalMs());
     long cacheNanos = TimeUnit.MILLISECONDS.toNanos(config.streamCacheMs());
@@ -244,7 +247,9 @@ final class RoleProcess implements AutoCloseable {
             log.info("spare {} was asked to run a channel (by the cop: its hosts were dead)", o.node());
           }));
           RoleProcess p = new RoleProcess(o, runtime, null, watcher);
-          p.watchChannel(env, hosted::get);
+          p.meta = meta;
+          p.registry = registry;
+          p.watchChannel(env, hosted::get, null);
           return p;
         }
         String channelId = o.channelId() == null ? o.node() : o.channelId();
@@ -252,7 +257,9 @@ final class RoleProcess implements AutoCloseable {
         io.s2j.channel.Channel channel = Server.onExecutor(env, () -> new io.s2j.channel.Channel(env, channelId, knobs));
         Server.awaitServing(Map.of(env, channel));
         RoleProcess p = new RoleProcess(o, runtime, null, watcher);
-        p.watchChannel(env, () -> channel);
+        p.meta = meta;
+        p.registry = registry;
+        p.watchChannel(env, () -> channel, channelId);
         return p;
       }
       case CACHEY -> {
@@ -309,9 +316,21 @@ final class RoleProcess implements AutoCloseable {
     }
   }
 
-  /** Stops the process (fatal) once the channel it runs is fenced: another host took it over. */
-  private void watchChannel(Env env, java.util.function.Supplier<io.s2j.channel.Channel> channel) {
+  /**
+   * Stops the process (fatal) once the channel it runs is fenced, or — while it serves — once the
+   * channel's metadata names another node: a new incarnation took it over (a restarted host taking
+   * its channel back from a spare, a spare replacing a host that only seemed dead). Without the
+   * second rule the superseded incarnation keeps accepting appends and landing chunks until one is
+   * refused by the new incarnation's fence, and the new one, replaying every chunk it lands before
+   * it can fence the next number, chases it for as long as its clients keep appending (measured:
+   * more than two minutes on a loaded machine). Stopping is always safe: whatever it had not made
+   * durable was not acknowledged.
+   *
+   * @param knownChannelId the channel's id, or null for a spare (found from metadata once it serves)
+   */
+  private void watchChannel(Env env, java.util.function.Supplier<io.s2j.channel.Channel> channel, String knownChannelId) {
     AtomicReference<io.s2j.channel.Channel.State> last = new AtomicReference<>();
+    AtomicReference<String> channelId = new AtomicReference<>(knownChannelId);
     watcher.scheduleWithFixedDelay(() -> {
       try {
         io.s2j.channel.Channel c = channel.get();
@@ -324,11 +343,38 @@ final class RoleProcess implements AutoCloseable {
         }
         if (state == io.s2j.channel.Channel.State.FENCED) {
           fatal.complete("the channel this process ran was taken over by another host (fenced)");
+          return;
         }
-      } catch (RuntimeException e) {
+        if (state != io.s2j.channel.Channel.State.SERVING) {
+          return;
+        }
+        if (channelId.get() == null) {
+          for (String id : registry.members("channel").get(10, TimeUnit.SECONDS).keySet()) {
+            if (options.node().equals(ownerOf(id))) {
+              channelId.set(id);
+              log.info("spare {} serves channel {}", options.node(), id);
+              break;
+            }
+          }
+          return;
+        }
+        String owner = ownerOf(channelId.get());
+        if (owner != null && !owner.equals(options.node())) {
+          fatal.complete("channel " + channelId.get() + " was taken over by node " + owner);
+        }
+      } catch (Exception e) {
         log.warn("channel watch: {}", e.toString());
       }
     }, 200, 200, TimeUnit.MILLISECONDS);
+  }
+
+  /** The node the channel's metadata names as its current incarnation's host (null if none). */
+  private String ownerOf(String channelId) throws Exception {
+    Optional<io.s2j.runtime.metadata.KeyValue> kv = meta.read(io.s2j.metadata.MetaKey.channel(channelId)).get(10, TimeUnit.SECONDS);
+    if (kv.isEmpty()) {
+      return null;
+    }
+    return io.s2j.metadata.proto.ChannelMeta.parseFrom(kv.get().value()).getNode();
   }
 
   /** The channel directory from the registry: each channel's own node, then every spare; waits for {@code min} channels. */

@@ -266,7 +266,7 @@ public final class Server implements AutoCloseable {
         k.segmentIntervalMs(), k.unsegmentedBytesMax(), k.waitersMax()).conclude();
   }
 
-  private static SharedObjectStore objectStore(ServerConfig.Storage storage) {
+  static SharedObjectStore objectStore(ServerConfig.Storage storage) {
     return switch (storage) {
       case ServerConfig.Storage.Memory m -> new InMemoryObjectStore();
       case ServerConfig.Storage.LocalDir d -> {

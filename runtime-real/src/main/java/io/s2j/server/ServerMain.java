@@ -95,7 +95,8 @@ public final class ServerMain {
     }
     Server server;
     if (!roles.etcd().isEmpty()) {
-      SharedObjectStore store = RoleProcess.objectStore(config.storage(), roles.endpoint());
+      SharedObjectStore store = roles.endpoint() != null ? RoleProcess.objectStore(config.storage(), roles.endpoint())
+          : Server.objectStore(config.storage());
       server = Server.start(config, store, RoleProcess.etcdMetadata(roles));
     } else if (roles.endpoint() != null) {
       server = Server.start(config, RoleProcess.objectStore(config.storage(), roles.endpoint()));
