@@ -211,7 +211,7 @@ final class RoleProcess implements AutoCloseable {
       });
       RoleProcess p;
       try {
-        p = startRole(o, config, runtime, metrics, registry, meta, node, watcher);
+        p = startRole(o, config, runtime, metrics, registry, meta, peers, node, watcher);
       } catch (Exception e) {
         watcher.shutdownNow();
         runtime.close();
@@ -232,7 +232,8 @@ final class RoleProcess implements AutoCloseable {
   }
 
   private static RoleProcess startRole(Options o, ServerConfig config, RealRuntime runtime, ServerMetrics metrics,
-      EtcdCellRegistry registry, EtcdMetadataStore meta, NodeId node, ScheduledExecutorService watcher) throws Exception {
+      EtcdCellRegistry registry, EtcdMetadataStore meta, EtcdPeerDirectory peers, NodeId node, ScheduledExecutorService watcher)
+      throws Exception {
     ChannelKnobs base = ChannelKnobs.STANDARD;
     ChannelKnobs knobs = config.flushIntervalMs() == null ? base : Server.withFlushInterval(base, config.flushIntervalMs());
     long cacheNanos = TimeUnit.MILLISECONDS.toNanos(config.streamCacheMs());
@@ -254,12 +255,36 @@ final class RoleProcess implements AutoCloseable {
         }
         String channelId = o.channelId() == null ? o.node() : o.channelId();
         registry.register("channel", channelId, o.node()).get(30, TimeUnit.SECONDS);
-        io.s2j.channel.Channel channel = Server.onExecutor(env, () -> new io.s2j.channel.Channel(env, channelId, knobs));
-        Server.awaitServing(Map.of(env, channel));
         RoleProcess p = new RoleProcess(o, runtime, null, watcher);
         p.meta = meta;
         p.registry = registry;
-        p.watchChannel(env, () -> channel, channelId);
+        String holder = p.ownerOf(channelId);
+        if (holder == null || holder.equals(o.node()) || peers.resolve(NodeId.of(holder)).isEmpty()) {
+          io.s2j.channel.Channel channel = Server.onExecutor(env, () -> new io.s2j.channel.Channel(env, channelId, knobs));
+          Server.awaitServing(Map.of(env, channel));
+          p.watchChannel(env, () -> channel, channelId);
+          return p;
+        }
+        // Another live host (a spare) serves the channel: stand by and take it over once that host
+        // leaves the peer directory (its lease expired). Taking it from a live host would make the
+        // new incarnation chase the chunks the old one keeps landing until it is fenced.
+        log.info("channel {} is served by live node {}: {} stands by until that node is gone", channelId, holder, o.node());
+        AtomicReference<io.s2j.channel.Channel> started = new AtomicReference<>();
+        watcher.scheduleWithFixedDelay(() -> {
+          if (started.get() != null) {
+            return;
+          }
+          try {
+            String now = p.ownerOf(channelId);
+            if (now == null || now.equals(o.node()) || peers.resolve(NodeId.of(now)).isEmpty()) {
+              log.info("channel {}: its host {} is gone; {} takes it over", channelId, now, o.node());
+              started.set(Server.onExecutor(env, () -> new io.s2j.channel.Channel(env, channelId, knobs)));
+            }
+          } catch (Exception e) {
+            log.warn("stand-by watch: {}", e.toString());
+          }
+        }, 200, 200, TimeUnit.MILLISECONDS);
+        p.watchChannel(env, started::get, channelId);
         return p;
       }
       case CACHEY -> {

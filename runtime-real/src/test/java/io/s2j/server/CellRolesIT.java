@@ -199,14 +199,15 @@ class CellRolesIT {
       long asked = awaitLine(spares, spareLogs, "was asked to run a channel", killed + 14_000);
       measured.put("kill -9 ch-1: the cop asks a spare to run ch-1", asked < 0 ? "not within 14 s" : (asked - killed) + " ms after the kill");
       sleepUntil(killed + 14_000);
-      // 2. restart it: it takes its channel back (the spare, fenced, exits and is restarted idle).
+      // 2. restart it: the spare serving ch-1 is alive, so ch-1 stands by (it takes ch-1 back in step 5).
       long restarted = nowMs();
-      faults.add(new Fault("restart ch-1 (takes its channel back from the spare)", restarted));
+      long ch1Log = ch1.logSize();
+      faults.add(new Fault("restart ch-1 (it stands by: the spare serving ch-1 is alive)", restarted));
       say("fault: restart ch-1");
       ch1.start();
-      measured.put("restart ch-1: ready (took its channel back: epoch, WAL replay, fence)", (nowMs() - restarted) + " ms after the launch");
-      say("ch-1 ready again");
-      Thread.sleep(10_000);
+      measured.put("restart ch-1: up (standing by)", (nowMs() - restarted) + " ms after the launch");
+      say("ch-1 up again: %s", ch1.tail(ch1Log).contains("stands by") ? "standing by" : "took its channel over");
+      Thread.sleep(6_000);
       // 3. SIGSTOP another channel for longer than its lease.
       spareLogs = offsets(spares);
       long stopped = nowMs();
@@ -246,6 +247,21 @@ class CellRolesIT {
       say("restart %s", acting.name);
       acting.start();
       Thread.sleep(4_000);
+      // 5. kill the spare serving ch-1: ch-1's restarted process, standing by, takes it back.
+      long ch1Before = ch1.logSize();
+      long spareKilled = nowMs();
+      RoleJvm holder = sp1.isAlive() && sp1.tail(0).contains("serves channel ch-1") ? sp1 : sp2;
+      assertTrue(holder.tail(0).contains("serves channel ch-1"), "a spare serves ch-1");
+      faults.add(new Fault("kill -9 " + holder.name + ", the spare serving ch-1 (ch-1's standing-by process takes it back)", spareKilled));
+      say("fault: kill -9 %s (serving ch-1)", holder.name);
+      holder.kill();
+      long ch1Serving = awaitLine(List.of(ch1), new long[] {ch1Before}, "is SERVING", spareKilled + 20_000);
+      measured.put("kill -9 the spare serving ch-1: ch-1's process serving it again",
+          ch1Serving < 0 ? "not within 20 s" : (ch1Serving - spareKilled) + " ms after the kill");
+      sleepUntil(spareKilled + 14_000);
+      say("restart %s (idle spare)", holder.name);
+      holder.start();
+      Thread.sleep(3_000);
       long end = nowMs();
       clientsStop.set(true);
       for (Thread t : clients) {
