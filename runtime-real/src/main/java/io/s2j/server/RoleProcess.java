@@ -59,8 +59,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Crash-only.</b> A process whose lease is lost (it was paused or cut off from etcd for longer
  * than the TTL), or whose channel was taken over by another host, stops ({@link #fatal()}; the main
- * exits with status 75): its supervisor restarts it, and the restarted channel takes its channel
- * back (epoch compare-and-set, WAL replay), as a spare that was asked to run a channel does.
+ * exits with status 75): its supervisor restarts it. A restarted channel process takes its channel
+ * over (epoch compare-and-set, WAL replay, fence) unless a live spare serves it; then it stands by
+ * and takes over once that spare has left the peer directory.
  */
 final class RoleProcess implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RoleProcess.class);

@@ -59,7 +59,8 @@ public final class ServerMain {
         --channel-dead-after-ms N  (cop) hand a channel to a spare when none of its hosts served
                                it this long (default 5000)
         A role process exits with status 75 when its etcd lease is lost or its channel was taken
-        over by another host: restart it (it then takes its channel back).
+        over by another host: restart it. A restarted channel process takes its channel back, or
+        stands by while a live spare serves it and takes it over once that spare is gone.
 
       Without --local-root or --bucket everything is kept in memory and lost on exit. With either,
       records and metadata (basins, streams, configs, tails, tokens) are durable in that store.

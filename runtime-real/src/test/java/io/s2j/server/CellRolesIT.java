@@ -50,10 +50,12 @@ import org.junit.jupiter.api.Test;
  * 3-member etcd, s3proxy, 3 channels + 2 spare channel hosts, 2 cachey nodes, 2 cops (one acts, one
  * stands by), 1 bgtask worker and 2 frontends in two zones. Clients (the JDK HTTP client) append to
  * and tail several streams through both frontends while the test kills a channel with
- * {@code kill -9} (a spare takes it over), restarts it (it takes its channel back), pauses another
- * with {@code SIGSTOP} for longer than its lease (a spare takes it over; after {@code SIGCONT} it
- * finds its lease lost and exits, and the test's supervisor restarts it, as any exit with status 75
- * is restarted), and kills the acting cop. Checks: each stream's recorded history is linearizable
+ * {@code kill -9} (a spare takes it over), restarts it (it stands by: the spare serving its channel
+ * is alive), pauses another with {@code SIGSTOP} for longer than its lease (a spare takes it over;
+ * after {@code SIGCONT} it finds its lease lost and exits, and the test's supervisor restarts it, as
+ * any exit with status 75 is restarted), kills the acting cop, and finally kills the spare serving
+ * the first channel (whose own process, standing by, takes it back). Checks: each stream's recorded
+ * history is linearizable
  * ({@link Linearizability}), every acknowledged record is read back at its acknowledged position,
  * every stream is served again after each fault within {@link #FAILOVER_BOUND_MS}; the fail-over
  * times are printed.
@@ -211,7 +213,7 @@ class CellRolesIT {
       // 3. SIGSTOP another channel for longer than its lease.
       spareLogs = offsets(spares);
       long stopped = nowMs();
-      faults.add(new Fault("SIGSTOP ch-2 for 8 s, then SIGCONT (a spare takes it over; ch-2 exits, restarts, takes it back)", stopped));
+      faults.add(new Fault("SIGSTOP ch-2 for 8 s, then SIGCONT (a spare takes it over; ch-2 exits, restarts and stands by)", stopped));
       say("fault: SIGSTOP ch-2");
       ch2.signal("STOP");
       asked = awaitLine(spares, spareLogs, "was asked to run a channel", stopped + 8_000);
