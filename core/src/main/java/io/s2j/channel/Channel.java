@@ -334,6 +334,27 @@ public final class Channel {
     listFrom(from == 0 ? null : chunkKey(channelId, from - 1), found, attempt, () -> replay(from, found, attempt));
   }
 
+  /**
+   * The chunk number a WAL key ends with, or -1 for a key that is not a chunk: the WAL prefix may
+   * hold other objects (s3proxy, the test endpoint, lists its in-flight {@code <key>-<uuid>} temp
+   * files while another writer puts a chunk), which recovery and collection leave alone.
+   */
+  static long chunkSeqOf(String suffix) {
+    if (suffix.isEmpty() || suffix.length() > 20) {
+      return -1;
+    }
+    for (int i = 0; i < suffix.length(); i++) {
+      if (suffix.charAt(i) < '0' || suffix.charAt(i) > '9') {
+        return -1;
+      }
+    }
+    try {
+      return Long.parseLong(suffix);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
   private void listFrom(ObjectKey after, TreeMap<Long, ObjectKey> found, int attempt, Runnable done) {
     String prefix = walPrefix(channelId);
     env.objectStore().list(prefix, after, 1000).onComplete((page, failure) -> {
@@ -342,7 +363,10 @@ public final class Channel {
         return;
       }
       for (ObjectSummary o : page.objects()) {
-        found.put(Long.parseLong(o.key().value().substring(prefix.length())), o.key());
+        long seq = chunkSeqOf(o.key().value().substring(prefix.length()));
+        if (seq >= 0) {
+          found.put(seq, o.key());
+        }
       }
       if (page.truncated()) {
         listFrom(page.objects().get(page.objects().size() - 1).key(), found, attempt, done);
@@ -1329,7 +1353,10 @@ public final class Channel {
       List<ObjectKey> doomed = new ArrayList<>();
       boolean reachedLive = false;
       for (ObjectSummary o : page.objects()) {
-        long seq = Long.parseLong(o.key().value().substring(prefix.length()));
+        long seq = chunkSeqOf(o.key().value().substring(prefix.length()));
+        if (seq < 0) {
+          continue;
+        }
         if (seq >= to) {
           reachedLive = true;
           break;

@@ -185,6 +185,42 @@ public final class Server implements AutoCloseable {
       throw e;
     }
 
+    return serve(config, runtime, metrics, frontend, knobs,
+        "storage " + config.storage() + ", metadata " + metadata.description() + ", " + config.channels() + " channel(s)");
+  }
+
+  /**
+   * A frontend-only process of a distributed cell ({@code --role frontend}): the frontend node
+   * {@code feNode} on {@code runtime} (whose nodes talk to the cell's other processes over the
+   * network), with the channels, cachey nodes and cops that process found in etcd, behind the HTTP
+   * API. The returned server owns {@code runtime}.
+   */
+  static Server startFrontend(ServerConfig config, RealRuntime runtime, ServerMetrics metrics, NodeId feNode,
+      ChannelDirectory directory, io.s2j.cachey.CacheyRing ring, String zone, List<NodeId> cops, String description) {
+    ChannelKnobs base = config.storage() instanceof ServerConfig.Storage.S3 ? ChannelKnobs.STANDARD : ChannelKnobs.CHEAP_STORE;
+    ChannelKnobs knobs = config.flushIntervalMs() == null ? base : withFlushInterval(base, config.flushIntervalMs());
+    Frontend frontend;
+    try {
+      Env fe = runtime.env(feNode);
+      long cacheNanos = TimeUnit.MILLISECONDS.toNanos(config.streamCacheMs());
+      frontend = onExecutor(fe, () -> {
+        Catalog catalog = new Catalog(fe, cacheNanos);
+        io.s2j.cachey.CacheyClient objects = new io.s2j.cachey.CacheyClient(fe, ring, zone, CACHEY_RPC_TIMEOUT_NANOS);
+        DataPlane data = new DataPlane(fe, catalog, directory, io.s2j.channel.PlantedBug.NONE, objects)
+            .withActivator(new io.s2j.cop.CopClient(fe, cops));
+        SecureRandom nonces = new SecureRandom();
+        data.useNonces(nonces::nextBytes);
+        return new Frontend(fe, catalog, data);
+      });
+    } catch (RuntimeException e) {
+      runtime.close();
+      throw e;
+    }
+    return serve(config, runtime, metrics, frontend, knobs, description);
+  }
+
+  private static Server serve(ServerConfig config, RealRuntime runtime, ServerMetrics metrics, Frontend frontend,
+      ChannelKnobs knobs, String description) {
     String adminToken = config.adminToken();
     if (config.auth() && adminToken == null) {
       adminToken = AccessTokens.newAdminToken();
@@ -212,8 +248,8 @@ public final class Server implements AutoCloseable {
           });
       Channel ch = b.bind(new InetSocketAddress(config.host(), config.port())).syncUninterruptibly().channel();
       Server server = new Server(config, runtime, services, knobs, boss, workers, ch);
-      log.info("s2j server listening on {}:{} (HTTP/1.1 and h2c), storage {}, metadata {}, {} channel(s), chunk flush interval {} ms, stream cache {} ms, auth {}",
-          config.host(), server.port(), config.storage(), metadata.description(), config.channels(), knobs.flushIntervalMs(),
+      log.info("s2j server listening on {}:{} (HTTP/1.1 and h2c), {}, chunk flush interval {} ms, stream cache {} ms, auth {}",
+          config.host(), server.port(), description, knobs.flushIntervalMs(),
           config.streamCacheMs(), config.auth() ? "on (access tokens required)" : "off (every request allowed)");
       return server;
     } catch (RuntimeException e) {
@@ -230,7 +266,7 @@ public final class Server implements AutoCloseable {
         k.segmentIntervalMs(), k.unsegmentedBytesMax(), k.waitersMax()).conclude();
   }
 
-  private static SharedObjectStore objectStore(ServerConfig.Storage storage) {
+  static SharedObjectStore objectStore(ServerConfig.Storage storage) {
     return switch (storage) {
       case ServerConfig.Storage.Memory m -> new InMemoryObjectStore();
       case ServerConfig.Storage.LocalDir d -> {
@@ -248,7 +284,7 @@ public final class Server implements AutoCloseable {
    * Waits until every channel has taken over its log (recovery reads the WAL, which takes a while
    * on S3), so the first requests are not refused as {@code unavailable}.
    */
-  private static void awaitServing(Map<Env, io.s2j.channel.Channel> channels) {
+  static void awaitServing(Map<Env, io.s2j.channel.Channel> channels) {
     long deadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(STARTUP_TIMEOUT_SECONDS);
     for (Map.Entry<Env, io.s2j.channel.Channel> e : channels.entrySet()) {
       while (true) {
@@ -271,7 +307,7 @@ public final class Server implements AutoCloseable {
   }
 
   /** Runs {@code make} on {@code env}'s executor (components are built where they live) and waits. */
-  private static <T> T onExecutor(Env env, java.util.function.Supplier<T> make) {
+  static <T> T onExecutor(Env env, java.util.function.Supplier<T> make) {
     CompletableFuture<T> f = new CompletableFuture<>();
     env.scheduler().execute(() -> {
       try {

@@ -33,6 +33,49 @@ class ServerMainTest {
   }
 
   @Test
+  void withoutARoleTheWholeCellRunsInOneProcessAsBefore() {
+    java.util.List<String> rest = new java.util.ArrayList<>();
+    RoleProcess.Options o = ServerMain.parseRole(new String[] {"--port", "9000", "--channels", "3"}, Map.of(), rest);
+    assertEquals(RoleProcess.Role.ALL, o.role());
+    assertTrue(o.etcd().isEmpty());
+    assertEquals(java.util.List.of("--port", "9000", "--channels", "3"), rest, "the other flags are left for parse");
+  }
+
+  @Test
+  void roleFlagsAreParsedAndTheRestLeftForTheServerConfig() {
+    java.util.List<String> rest = new java.util.ArrayList<>();
+    RoleProcess.Options o = ServerMain.parseRole(new String[] {"--role", "channel", "--etcd", "http://a:2379,http://b:2379",
+        "--node", "sp-1", "--zone", "use1-az1", "--listen", "127.0.0.1:7000", "--spare", "--bucket", "b", "--endpoint",
+        "http://s3:9000", "--cop-lease-ms", "3000"}, Map.of("S2J_CELL", "ignored"), rest);
+    assertEquals(RoleProcess.Role.CHANNEL, o.role());
+    assertEquals(java.util.List.of(URI.create("http://a:2379"), URI.create("http://b:2379")), o.etcd());
+    assertEquals("sp-1", o.node());
+    assertEquals("use1-az1", o.zone());
+    assertEquals(7000, o.listen().getPort());
+    assertTrue(o.spare());
+    assertEquals(URI.create("http://s3:9000"), o.endpoint());
+    assertEquals(3000, o.copLeaseMs());
+    assertEquals("s2j", o.cell());
+    assertEquals(java.util.List.of("--bucket", "b"), rest);
+    RoleProcess.Options fromEnv = ServerMain.parseRole(new String[0],
+        Map.of("S2J_ROLE", "frontend", "S2J_ETCD", "http://e:2379", "S2J_NODE", "fe-1"), new java.util.ArrayList<>());
+    assertEquals(RoleProcess.Role.FRONTEND, fromEnv.role());
+    assertEquals("local", fromEnv.zone());
+  }
+
+  @Test
+  void aRoleNeedsEtcdAndANode() {
+    assertThrows(IllegalArgumentException.class,
+        () -> ServerMain.parseRole(new String[] {"--role", "cop", "--node", "cop-1"}, Map.of(), new java.util.ArrayList<>()));
+    assertThrows(IllegalArgumentException.class,
+        () -> ServerMain.parseRole(new String[] {"--role", "cop", "--etcd", "http://e:2379"}, Map.of(), new java.util.ArrayList<>()));
+    assertThrows(IllegalArgumentException.class, () -> ServerMain.parseRole(new String[] {"--role", "cachey", "--etcd", "http://e:2379",
+        "--node", "c", "--spare"}, Map.of(), new java.util.ArrayList<>()));
+    assertThrows(IllegalArgumentException.class,
+        () -> ServerMain.parseRole(new String[] {"--role", "router"}, Map.of(), new java.util.ArrayList<>()));
+  }
+
+  @Test
   void flagsOverrideEnvironment() {
     ServerConfig c = ServerMain.parse(new String[] {"--port", "9000", "--flush-interval-ms", "7"},
         Map.of("S2J_PORT", "1234", "S2J_BUCKET", "my-bucket", "S2J_PATH", "p/", "S2J_CHANNELS", "3"));

@@ -187,6 +187,11 @@ public final class EtcdMetadataStore implements AutoCloseable {
     return new KeyValue(full.substring(keyPrefix.size()), ByteString.copyFrom(kv.getValue().getBytes()), kv.getModRevision());
   }
 
+  /** A linearizable read of store key {@code key}, outside any node (for process-level watchers). */
+  public CompletableFuture<Optional<KeyValue>> read(ByteString key) {
+    return get(key);
+  }
+
   CompletableFuture<Optional<KeyValue>> get(ByteString key) {
     return readFailures("get", client.getKVClient().get(etcdKey(key))
         .thenApply(r -> r.getKvs().isEmpty() ? Optional.<KeyValue>empty() : Optional.of(fromEtcd(r.getKvs().get(0)))));

@@ -172,6 +172,7 @@ public final class NettyNetwork implements AutoCloseable {
             ch.pipeline().addLast(new InboundCalls());
           }
         });
+    directory.onAddressGone(this::dropConnection);
     ChannelFuture bound = server.bind(bind).sync();
     this.serverChannel = bound.channel();
   }
@@ -696,7 +697,10 @@ public final class NettyNetwork implements AutoCloseable {
     }
   }
 
-  /** For tests: closes the outgoing connection to {@code address}, as a network fault would. */
+  /**
+   * Closes the outgoing connection to {@code address} (calls in flight on it fail indefinitely);
+   * done when the directory no longer maps any node there, and by tests as a network fault.
+   */
   void dropConnection(InetSocketAddress address) {
     Peer p = peers.get(address);
     if (p != null) {

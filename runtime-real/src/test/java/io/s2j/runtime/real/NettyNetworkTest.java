@@ -201,6 +201,29 @@ class NettyNetworkTest {
     assertTrue(clientNet.connectsStarted() >= 2);
   }
 
+  /**
+   * A peer that leaves the directory (its lease expired: paused, cut off) may still hold its
+   * connections open; calls in flight to it fail at once, indefinitely, not at their timeouts.
+   */
+  @Test
+  void callsInFlightToAPeerLeavingTheDirectoryFailAtOnce() throws Exception {
+    NettyNetwork clientNet = network(NettyNetwork.Options.defaults(), ANY_LOOPBACK);
+    NettyNetwork serverNet = network(NettyNetwork.Options.defaults(), ANY_LOOPBACK);
+    Node c = new Node("c", clientNet);
+    server(serverNet, "s");
+    CompletableFuture<Int64Value> waiting = c.start(n -> n.call(NodeId.of("s"), NEVER, Int64Value.of(1), 60 * SECOND_NS));
+    awaitNeverInvoked(1);
+    long started = System.nanoTime();
+    directory.remove(NodeId.of("s"));
+    IoFailure failed = failure(waiting);
+    long tookMs = (System.nanoTime() - started) / 1_000_000;
+    assertTrue(failed.indefinite(), "the call was delivered: its outcome is unknown: " + failed);
+    assertTrue(tookMs < 5_000, "failed at once, not at its 60 s timeout: " + tookMs + " ms");
+    IoFailure unknown = assertThrows(IoFailure.class, () -> c.echo("s", "gone"));
+    assertEquals(IoFailure.Kind.UNAVAILABLE, unknown.kind());
+    assertFalse(unknown.indefinite());
+  }
+
   @Test
   void theInFlightBoundRefusesCallsBeyondItWithoutSendingThem() throws Exception {
     NettyNetwork clientNet = network(NettyNetwork.Options.defaults().withInFlightPerConnectionMax(4), ANY_LOOPBACK);
