@@ -468,14 +468,16 @@ public final class CellScenario implements Scenario {
     List<Integer> lengths = new ArrayList<>();
     chains.values().forEach(c -> lengths.add(c.size()));
     long sealedRetries = dataPlanes.stream().mapToLong(DataPlane::sealedRetries).sum();
+    long speculativeAppends = dataPlanes.stream().mapToLong(DataPlane::speculativeAppends).sum();
     StringBuilder pauses = new StringBuilder();
     for (long p : pausesNanos) {
       pauses.append(pauses.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.1f", p / 1e6));
     }
     return String.format(Locale.ROOT,
         "cop: instances=%d takeovers=%d activations=%d migrations_started=%d committed=%d abandoned=%d replacements=%d chain_lengths=%s "
-            + "sealed_retries=%d %s%nmigration_pauses_ms: %s",
-        copCount, takeovers, activations, started, committed, abandoned, replacements, lengths, sealedRetries, knobs, pauses);
+            + "sealed_retries=%d speculative_appends=%d %s%nmigration_pauses_ms: %s",
+        copCount, takeovers, activations, started, committed, abandoned, replacements, lengths, sealedRetries, speculativeAppends, knobs,
+        pauses);
   }
 
   /**
