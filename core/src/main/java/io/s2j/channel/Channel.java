@@ -221,6 +221,8 @@ public final class Channel {
     boolean readAgain;
     /** Held past {@link #SPECULATION_HOLD_NANOS}: answers failed as indefinite, new appends refused. */
     boolean gaveUp;
+    /** Undecided past {@link #SPECULATION_RETIRE_NANOS}: this channel moved the link before it on itself. */
+    boolean retired;
     int polls;
     Cancellable poll;
 
@@ -233,8 +235,14 @@ public final class Channel {
   /** An answer to an append of a speculative streamlet, held until the speculation resolves. */
   private record HeldAnswer(Promise<AppendResponse> response, AppendResponse answer) {}
 
-  /** How long a speculative streamlet holds answers before failing them as indefinite. */
-  static final long SPECULATION_HOLD_NANOS = 5_000_000_000L;
+  /**
+   * How long a speculation may stay undecided before the target decides it: it rewrites the link
+   * before its streamlet unchanged under the revision the migration's commit is guarded by, so that
+   * the commit can never land (if it has not) and the next read decides.
+   */
+  static final long SPECULATION_RETIRE_NANOS = 4_000_000_000L;
+  /** How long a speculative streamlet holds answers before failing them as indefinite (below the frontends' call timeout). */
+  static final long SPECULATION_HOLD_NANOS = 8_000_000_000L;
   /** Polls of a speculative streamlet's link: 2 ms doubling to 500 ms (the cop's hint comes first). */
   static final long SPECULATION_POLL_MIN_NANOS = 2_000_000L;
   static final long SPECULATION_POLL_MAX_NANOS = 500_000_000L;
@@ -1948,6 +1956,11 @@ public final class Channel {
     if (s.spec != spec || state != State.SERVING) {
       return;
     }
+    if (!spec.retired && env.clock().nowNanos() - spec.sinceNanos >= SPECULATION_RETIRE_NANOS) {
+      spec.retired = true;
+      retirePrevious(s, spec);
+      return;
+    }
     if (!spec.gaveUp && env.clock().nowNanos() - spec.sinceNanos >= SPECULATION_HOLD_NANOS) {
       spec.gaveUp = true;
       spec.answers.forEach(a -> a.response().complete(heldTooLong(s, a.answer())));
@@ -1961,6 +1974,35 @@ public final class Channel {
     spec.poll = env.scheduler().schedule(delay, () -> {
       spec.poll = null;
       resolveSpeculation(s);
+    });
+  }
+
+  /**
+   * Ends a migration that has not committed the speculation for too long (the source may be gone
+   * or stuck): link {@code index - 1} is rewritten, unchanged, under the revision every commit of
+   * that migration is guarded by. Whether the rewrite lands, fails its guard or has an unknown
+   * outcome, the link is then read again: it names this streamlet (the commit landed first), or the
+   * link before it has moved on unsealed and no commit can land any more. The source's commit then
+   * fails its guard and it lifts its seal, as for any chain change. Safe because a rewrite of the
+   * same bytes changes nothing a reader sees.
+   */
+  private void retirePrevious(Streamlet s, Speculation spec) {
+    StreamletRef p = spec.predicted;
+    ByteString prevKey = MetaKey.streamlet(p.getStreamId(), p.getIndex() - 1);
+    spec.reading = true;
+    env.metadataStore().get(prevKey).onComplete((prev, failure) -> {
+      if (failure != null || prev.isEmpty() || prev.get().modRevision() != p.getPrevLinkRevision()) {
+        spec.reading = false;
+        spec.readAgain = true;
+        speculationUndecided(s, spec);
+        return;
+      }
+      Txn txn = Txn.builder().ifRevision(prevKey, p.getPrevLinkRevision()).put(prevKey, prev.get().value()).build();
+      env.metadataStore().commit(txn).onComplete((result, commitFailure) -> {
+        spec.reading = false;
+        spec.readAgain = true;
+        speculationUndecided(s, spec);
+      });
     });
   }
 

@@ -446,18 +446,24 @@ class CopTest {
   }
 
   @Test
-  void aSpeculationLeftUndecidedFailsItsHeldAcksIndefinitely() throws Exception {
+  void aSpeculationLeftUndecidedIsEndedByTheTarget() throws Exception {
     Announced a = announce("undecided", 777_003);
-    Promise<io.s2j.channel.proto.AppendResponse> response = speculativeAppend(a, "maybe");
+    long sent = world.simulator().nowNanos();
+    Promise<io.s2j.channel.proto.AppendResponse> response = speculativeAppend(a, "never");
     world.simulator().runUntil(response::isDone, world.simulator().nowNanos() + 10 * Simulator.SECOND);
-    assertTrue(response.isDone() && response.value().hasError() && response.value().getError().getIndefinite(),
-        "an ack held past the limit is an indefinite failure (the commit may still land): " + response.value());
-    // It may: the commit lands later, and the record is then part of the stream.
-    commitNextLink(a);
-    Outcome<ReadResult> read = run(v -> data.read(B, new StreamName("undecided"), new ReadFrom.SeqNum(0), false,
-        new ReadEnd(2L, null, null, 0L)));
-    List<SequencedRecord> all = ((ReadResult.Batch) ((Outcome.Ok<ReadResult>) read).value()).records();
-    assertEquals(List.of("a", "maybe"), all.stream().map(r -> r.body().toStringUtf8()).toList());
+    // Nobody commits: after its limit the target moves link 0 on itself, so the commit can never land.
+    assertTrue(response.isDone() && response.value().hasError() && response.value().getError().getSealed()
+        && !response.value().getError().getIndefinite(), "refused definitely: " + response.value());
+    assertTrue(world.simulator().nowNanos() - sent >= 4 * Simulator.SECOND, "not before the limit");
+    KeyValue link0 = world.metadata().peek(a.link0().key()).orElseThrow();
+    assertTrue(link0.modRevision() != a.link0().modRevision(), "link 0 rewritten");
+    assertEquals(a.link0().value(), link0.value(), "unchanged");
+    // A late commit guarded by the old revision fails; the stream goes on from 1 on its first link.
+    io.s2j.runtime.metadata.TxnResult late = run(v -> frontendEnv.metadataStore().commit(io.s2j.runtime.metadata.Txn.builder()
+        .ifRevision(a.link0().key(), a.link0().modRevision()).put(a.link0().key(), a.link0().value()).build()));
+    assertTrue(!(late instanceof io.s2j.runtime.metadata.TxnResult.Committed), "the old revision is gone: " + late);
+    Outcome<AppendResult> next = run(v -> data.append(B, new StreamName("undecided"), input("c")));
+    assertEquals(1, ((AppendAck) ((Outcome.Ok<AppendResult>) next).value()).start().seqNum());
   }
 
   @Test
