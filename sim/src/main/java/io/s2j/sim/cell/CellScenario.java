@@ -83,13 +83,22 @@ public final class CellScenario implements Scenario {
   /** The zone-outage variant (see {@link #zoneOutage()}). */
   private final boolean zoneOutage;
 
+  /** Speculative migration (channel knob), on unless measuring without it. */
+  private final boolean speculative;
+
   public CellScenario() {
-    this(PlantedBug.NONE, false);
+    this(PlantedBug.NONE, false, true);
   }
 
-  private CellScenario(PlantedBug bug, boolean zoneOutage) {
+  private CellScenario(PlantedBug bug, boolean zoneOutage, boolean speculative) {
     this.bug = bug;
     this.zoneOutage = zoneOutage;
+    this.speculative = speculative;
+  }
+
+  @Override
+  public Scenario withSpeculation(boolean on) {
+    return new CellScenario(bug, zoneOutage, on);
   }
 
   /**
@@ -101,7 +110,7 @@ public final class CellScenario implements Scenario {
    * acknowledged while the zone is still down, after the recovery.
    */
   public static CellScenario zoneOutage() {
-    return new CellScenario(PlantedBug.NONE, true);
+    return new CellScenario(PlantedBug.NONE, true, true);
   }
 
   @Override
@@ -112,7 +121,7 @@ public final class CellScenario implements Scenario {
 
   @Override
   public Scenario withBug(String name) {
-    return new CellScenario(PlantedBug.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_')), zoneOutage);
+    return new CellScenario(PlantedBug.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_')), zoneOutage, speculative);
   }
 
   @Override
@@ -145,7 +154,7 @@ public final class CellScenario implements Scenario {
     world.bucket().setRequestTimeoutNanos(2 * Simulator.SECOND);
     world.metadata().setRequestTimeoutNanos(Simulator.SECOND);
 
-    ChannelKnobs knobs = ChannelKnobs.randomized(root.fork("knobs"));
+    ChannelKnobs knobs = ChannelKnobs.randomized(root.fork("knobs")).withSpeculativeMigration(speculative);
     Map<String, List<NodeId>> hosts = new TreeMap<>();
     List<Channel> channels = new ArrayList<>(); // every incarnation, for counters
     List<String> crashable = new ArrayList<>();
@@ -341,6 +350,7 @@ public final class CellScenario implements Scenario {
       chains.put((long) i + 1, chainOf(world, streams.get(i), violations));
     }
     List<Long> pausesNanos = migrationPauses(chains, channels, history);
+    List<Long> handoverNanos = handoverAppendLatencies(chains, channels, history);
     if (sim.failure() == null) {
       check(world, chains, zones, classes, history, healedAtNanos, frontendCount, violations);
       if (zoneOutage) {
@@ -372,7 +382,7 @@ public final class CellScenario implements Scenario {
         sim.failure() != null ? "not checked" : unknown.isEmpty() ? "checked" : "unknown (budget) for " + unknown,
         histories.operationCounts(), describeCachey(cacheyNodes, frontendZones, cacheyKnobs, caches, cacheyClients),
         ledger.describe(), describeBgTasks(bgTasks),
-        describeCop(copCount, copKnobs, cops, chains, pausesNanos, dataPlanes),
+        describeCop(copCount, copKnobs, cops, chains, pausesNanos, handoverNanos, dataPlanes),
         describeExpress(world, zones, streamClasses, quorums, hedged), knobs, name(), frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     return new Outcome(world, violations, description, dir -> histories.write(dir, CellClient.BASIN.value()));
@@ -450,6 +460,7 @@ public final class CellScenario implements Scenario {
    * abandoned), chain lengths, calls that met a sealed link, and the migration pauses measured.
    */
   static String describeCop(int copCount, CopKnobs knobs, List<Cop> cops, Map<Long, List<StreamletMeta>> chains, List<Long> pausesNanos,
+      List<Long> handoverNanos,
       List<DataPlane> dataPlanes) {
     long takeovers = 0;
     long activations = 0;
@@ -475,9 +486,50 @@ public final class CellScenario implements Scenario {
     }
     return String.format(Locale.ROOT,
         "cop: instances=%d takeovers=%d activations=%d migrations_started=%d committed=%d abandoned=%d replacements=%d chain_lengths=%s "
-            + "sealed_retries=%d speculative_appends=%d %s%nmigration_pauses_ms: %s",
+            + "sealed_retries=%d speculative_appends=%d %s%nmigration_pauses_ms: %s%nhandover_append_latencies_ms: %s",
         copCount, takeovers, activations, started, committed, abandoned, replacements, lengths, sealedRetries, speculativeAppends, knobs,
-        pauses);
+        pauses, millis(handoverNanos));
+  }
+
+  private static String millis(List<Long> nanos) {
+    StringBuilder out = new StringBuilder();
+    for (long p : nanos) {
+      out.append(out.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.1f", p / 1e6));
+    }
+    return out.toString();
+  }
+
+  /**
+   * What a hand-over costs the appends caught in it, in virtual time: for each committed migration,
+   * every append to the stream invoked between the seal and the first append acknowledged on the new
+   * link, and itself acknowledged on the new link — its latency, invocation to acknowledgement.
+   */
+  static List<Long> handoverAppendLatencies(Map<Long, List<StreamletMeta>> chains, List<Channel> channels, AppendHistory history) {
+    TreeMap<Long, Long> sealed = new TreeMap<>();
+    TreeMap<Long, Long> firstAck = new TreeMap<>();
+    for (Channel c : channels) {
+      c.migrationsSealedNanos().forEach((id, t) -> sealed.merge(id, t, Math::min));
+      c.firstAckNanos().forEach((id, t) -> firstAck.merge(id, t, Math::min));
+    }
+    List<Long> latencies = new ArrayList<>();
+    chains.forEach((key, chain) -> {
+      for (int i = 1; i < chain.size(); i++) {
+        StreamletMeta link = chain.get(i);
+        Long from = sealed.get(link.getStreamletId());
+        Long to = firstAck.get(link.getStreamletId());
+        if (from == null || to == null || to < from) {
+          continue;
+        }
+        for (AppendHistory.Attempt a : history.attempts()) {
+          if (a.streamlet == key && a.invokeNanos >= from && a.invokeNanos <= to && a.ack != null && a.completeNanos >= 0
+              && a.ack.getStart().getSeqNum() >= link.getStartSeqNum()
+              && (!link.hasEndSeqNum() || a.ack.getStart().getSeqNum() < link.getEndSeqNum())) {
+            latencies.add(a.completeNanos - a.invokeNanos);
+          }
+        }
+      }
+    });
+    return latencies;
   }
 
   /**
