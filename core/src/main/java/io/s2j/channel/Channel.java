@@ -143,6 +143,17 @@ public final class Channel {
     Long sealedAt;
     /** Where the streamlet starts (a link after a migration starts past 0): its first segment starts here. */
     long startSeq;
+    /**
+     * Non-null while the streamlet was started from a migration source's announcement and its link
+     * is not proven yet: every answer to an append is held, no read or tail is served.
+     */
+    Speculation spec;
+    /** A speculation that failed: no chain names this streamlet (its records are garbage, or lost with a purge). */
+    boolean discarded;
+    /** Discarded without proof that no chain ever named it (a purged chain): acks become indefinite failures. */
+    boolean discardedMaybeVisible;
+    /** While a migration seals it speculatively: the next link as announced to frontends. */
+    StreamletRef next;
 
     Streamlet(long id, StreamState state) {
       this.id = id;
@@ -198,6 +209,44 @@ public final class Channel {
   /** How long an early request waits for a missing predecessor before the session is refused. */
   static final long SESSION_GAP_TIMEOUT_NANOS = 5_000_000_000L;
 
+  /**
+   * A streamlet sequenced speculatively (docs/design.md, "The cop"): the link a source announced,
+   * the answers held until the link is read, and the polling of it.
+   */
+  private static final class Speculation {
+    final StreamletRef predicted;
+    final long sinceNanos;
+    final List<HeldAnswer> answers = new ArrayList<>();
+    boolean reading;
+    boolean readAgain;
+    /** Held past {@link #SPECULATION_HOLD_NANOS}: answers failed as indefinite, new appends refused. */
+    boolean gaveUp;
+    /** Undecided past {@link #SPECULATION_RETIRE_NANOS}: this channel moved the link before it on itself. */
+    boolean retired;
+    int polls;
+    Cancellable poll;
+
+    Speculation(StreamletRef predicted, long sinceNanos) {
+      this.predicted = predicted;
+      this.sinceNanos = sinceNanos;
+    }
+  }
+
+  /** An answer to an append of a speculative streamlet, held until the speculation resolves. */
+  private record HeldAnswer(Promise<AppendResponse> response, AppendResponse answer) {}
+
+  /**
+   * How long a speculation may stay undecided before the target decides it: it rewrites the link
+   * before its streamlet unchanged under the revision the migration's commit is guarded by, so that
+   * the commit can never land (if it has not) and the next read decides.
+   */
+  static final long SPECULATION_RETIRE_NANOS = 4_000_000_000L;
+  /** How long a speculative streamlet holds answers before failing them as indefinite (below the frontends' call timeout). */
+  static final long SPECULATION_HOLD_NANOS = 8_000_000_000L;
+  /** Polls of a speculative streamlet's link: 2 ms doubling to 500 ms (the cop's hint comes first). */
+  static final long SPECULATION_POLL_MIN_NANOS = 2_000_000L;
+  static final long SPECULATION_POLL_MAX_NANOS = 500_000_000L;
+
   /** A rejection held back until the state it refers to is durable (S2-API §7.2). */
   private record Held(long untilSeqNum, Promise<AppendResponse> response, AppendResponse answer) {}
 
@@ -239,6 +288,7 @@ public final class Channel {
     env.network().serve(ChannelRpc.TAIL, this::onTail);
     env.network().serve(ChannelRpc.MIGRATE, this::onMigrate);
     env.network().serve(ChannelRpc.STATUS, this::onStatus);
+    env.network().serve(ChannelRpc.RESOLVE, this::onResolve);
     env.scheduler().execute(() -> takeOver(0));
   }
 
@@ -572,7 +622,11 @@ public final class Channel {
   private void withStreamlet(StreamletRef ref, java.util.function.Consumer<Streamlet> then) {
     long id = ref.getStreamletId();
     Streamlet known = streamlets.get(id);
-    if (known != null && (known.linkChecked || ref.getStreamId() == 0)) {
+    boolean usable = known != null && (known.linkChecked || ref.getStreamId() == 0
+        // A speculative append goes on while the link is unproven (its answer is held); the
+        // streamlet's state must be loaded first, and a recovered one starts a speculation too.
+        || (ref.getSpeculative() && known.spec != null && !loading.containsKey(id)));
+    if (usable) {
       if (ref.hasConfig()) { // the cop's migration requests carry none: they append nothing
         known.config = ConfigProtos.resolvedFromProto(ref.getConfig());
         known.cipher = ref.getCipher() == StreamCipherProto.STREAM_CIPHER_UNSPECIFIED ? null : ConfigProtos.fromProto(ref.getCipher());
@@ -634,6 +688,19 @@ public final class Channel {
     Streamlet s = streamlets.get(id);
     if (ref.getStreamId() == 0 || s.linkChecked) {
       runLoaded(id);
+      return;
+    }
+    if (s.spec == null && ref.getSpeculative()) {
+      // Announced by a migration's source and not yet proven by this incarnation (new, recovered
+      // from the log, or resumed from a segment head): sequence, but hold every answer.
+      s.spec = new Speculation(ref, env.clock().nowNanos());
+      resolveSpeculation(s);
+      runLoaded(id);
+      return;
+    }
+    if (s.spec != null) {
+      // A request from the chain (a read, a tail, a non-speculative append) waits for the proof.
+      resolveSpeculation(s);
       return;
     }
     env.metadataStore().get(MetaKey.streamlet(ref.getStreamId(), ref.getIndex())).onComplete((link, failure) -> {
@@ -847,6 +914,11 @@ public final class Channel {
         refuse(order, response, sealedError(s));
         return;
       }
+      if (s.discarded || (s.spec != null && (s.spec.gaveUp || !samePrediction(s.spec.predicted, request.getStreamlet())))) {
+        // Nothing applied: the frontend reads the chain again.
+        refuse(order, response, speculationRefused(s));
+        return;
+      }
       AppendInput checked = input;
       if (bug == PlantedBug.SKIP_FENCING_CHECK) {
         checked = new AppendInput(input.batch(), input.matchSeqNum(), null);
@@ -875,7 +947,7 @@ public final class Channel {
 
   private void hold(Streamlet s, Promise<AppendResponse> response, AppendResponse answer) {
     if (s.batchesNotDurable == 0) {
-      response.complete(answer);
+      answer(s, response, answer);
     } else {
       s.held.addLast(new Held(s.pending.tail().seqNum(), response, answer));
     }
@@ -1022,16 +1094,18 @@ public final class Channel {
       touched.add(s);
     }
     for (Pending p : chunk.pending) {
-      firstAckNanos.putIfAbsent(p.streamlet().id, env.clock().nowNanos());
       appendedBytes += p.meteredBytes();
       pendingBytes -= p.meteredBytes();
       io.s2j.api.AppendAck ack = p.step().ack(p.streamlet().durableTail);
-      p.response().complete(ackResponse(ack));
+      answer(p.streamlet(), p.response(), ackResponse(ack));
     }
     for (Streamlet s : touched) {
+      if (s.discarded) {
+        segmented(s, s.durableTail.seqNum()); // garbage: nothing to segment, the log may be collected
+      }
       while (!s.held.isEmpty() && s.held.peekFirst().untilSeqNum() <= s.durableTail.seqNum()) {
         Held h = s.held.pollFirst();
-        h.response().complete(h.answer());
+        answer(s, h.response(), h.answer());
       }
       wakeWaiters(s);
       if (!s.segmentWriting && s.unsegmentedBytes >= knobs.segmentBytesMin()) {
@@ -1086,6 +1160,14 @@ public final class Channel {
     for (Streamlet s : streamlets.values()) {
       while (!s.held.isEmpty()) {
         s.held.pollFirst().response().complete(gone);
+      }
+      if (s.spec != null) {
+        // Durable batches of an unproven streamlet: the next incarnation may prove it, or not.
+        s.spec.answers.forEach(a -> a.response().complete(a.answer().hasAck() ? unknown : gone));
+        s.spec.answers.clear();
+        if (s.spec.poll != null) {
+          s.spec.poll.cancel();
+        }
       }
       while (!s.waiters.isEmpty()) {
         Waiter w = s.waiters.pollFirst();
@@ -1161,6 +1243,9 @@ public final class Channel {
    * incarnation writes them. Any failure just leaves the records held for a later attempt.
    */
   private void writeSegment(Streamlet s) {
+    if (s.spec != null || s.discarded) {
+      return; // unproven or garbage: no segment until a chain names it
+    }
     s.segmentWriting = true;
     ByteString headKey = MetaKey.segmentHead(s.id);
     env.metadataStore().get(headKey).onComplete((head, failure) -> {
@@ -1387,7 +1472,7 @@ public final class Channel {
       return response;
     }
     withStreamlet(request.getStreamlet(), s -> barrier(owner -> {
-      if (!owner) {
+      if (!owner || s.discarded || s.spec != null) {
         response.complete(readUnavailable());
       } else if (request.getStartSeqNum() >= s.durableTail.seqNum() && request.getWaitMs() > 0 && s.sealedAt == null
           && s.waiters.size() < knobs.waitersMax()) {
@@ -1451,7 +1536,7 @@ public final class Channel {
       response.complete(TailResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE,
           "channel " + channelId + " is " + state.name().toLowerCase(Locale.ROOT), false)).build());
     } else {
-      withStreamlet(request.getStreamlet(), s -> barrier(owner -> response.complete(!owner
+      withStreamlet(request.getStreamlet(), s -> barrier(owner -> response.complete(!owner || s.discarded || s.spec != null
           ? TailResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE, "channel " + channelId + " was taken over", false)).build()
           : s.sealedAt != null ? TailResponse.newBuilder().setError(sealedError(s).getError()).build()
           : TailResponse.newBuilder().setTail(ChannelRpc.toProto(s.durableTail))
@@ -1466,9 +1551,20 @@ public final class Channel {
   }
 
   private AppendResponse sealedError(Streamlet s) {
-    return AppendResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE,
+    ErrorProto.Builder e = errorProto(ErrorCode.UNAVAILABLE,
         "streamlet " + s.id + " of channel " + channelId + " is sealed" + (s.sealedAt == null ? "" : " at " + s.sealedAt)
-            + ": the stream moved on", false).toBuilder().setSealed(true)).build();
+            + ": the stream moved on", false).toBuilder().setSealed(true);
+    if (s.next != null) {
+      e.setNext(s.next);
+    }
+    return AppendResponse.newBuilder().setError(e).build();
+  }
+
+  /** A speculative append refused (nothing applied): the frontend reads the chain instead. */
+  private AppendResponse speculationRefused(Streamlet s) {
+    return AppendResponse.newBuilder().setError(errorProto(ErrorCode.UNAVAILABLE,
+        "streamlet " + s.id + " of channel " + channelId + " is not (yet) a link of the stream: read the chain", false)
+        .toBuilder().setSealed(true)).build();
   }
 
   // ---------------------------------------------------------------- migration (the source side)
@@ -1510,6 +1606,9 @@ public final class Channel {
       }
       s.sealing = true;
       long sealStartNanos = env.clock().nowNanos();
+      if (knobs.speculativeMigration()) {
+        s.next = announcedNext(s, request);
+      }
       if (bug == PlantedBug.MIGRATION_LOSES_INFLIGHT_APPEND) {
         // The bug: take the durable tail as final without waiting for the batches in flight.
         sealed(s, request, response, sealStartNanos);
@@ -1517,7 +1616,7 @@ public final class Channel {
       }
       barrier(owner -> {
         if (!owner) {
-          response.complete(migrateError("channel " + channelId + " was taken over while sealing"));
+          retireAnnounced(s, request, 0, () -> response.complete(migrateError("channel " + channelId + " was taken over while sealing")));
         } else {
           sealed(s, request, response, sealStartNanos);
         }
@@ -1530,6 +1629,15 @@ public final class Channel {
       long sealStartNanos) {
     Invariants.check(bug == PlantedBug.MIGRATION_LOSES_INFLIGHT_APPEND || s.durableTail.seqNum() == s.pending.tail().seqNum(),
         "streamlet %d sealed with batches in flight: durable %s, pending %s", s.id, s.durableTail, s.pending.tail());
+    if (s.next != null && !(s.next.getStart().getSeqNum() == s.durableTail.seqNum()
+        && s.next.getStart().getTimestamp() == s.durableTail.timestamp() && s.next.getStartFencingToken().equals(s.durableToken)
+        && s.next.getStartTrimPoint() == s.durableTrim)) {
+      // The final tail is not the one announced: never commit a link some frontend sequenced
+      // differently (the target discards its speculation once the link revision moves on).
+      Migration m = new Migration(s, request, s.durableTail, s.durableToken, s.durableTrim, response);
+      unseal(m, "the final tail " + s.durableTail + " is not the announced " + s.next.getStart());
+      return;
+    }
     s.sealedAt = s.durableTail.seqNum();
     migrationsSealedNanos.put(request.getNewStreamletId(), sealStartNanos);
     // Readers parked at the end learn of the seal now and go on to the next link.
@@ -1706,7 +1814,265 @@ public final class Channel {
     m.s.sealing = false;
     m.s.sealedAt = null;
     migrationsSealedNanos.remove(m.request.getNewStreamletId());
-    m.response.complete(migrateError("migration of streamlet " + m.s.id + " abandoned: " + why));
+    retireAnnounced(m.s, m.request, 0, () -> m.response.complete(migrateError("migration of streamlet " + m.s.id + " abandoned: " + why)));
+  }
+
+  static final int RETIRE_ATTEMPTS_MAX = 4;
+
+  /**
+   * A migration announced its next link and will never commit it (every path here is one where no
+   * commit of it can land any more). Its target learns that only from the chain: the link being
+   * sealed is rewritten, unchanged, under the revision every commit of the migration was guarded
+   * by, so that the target finds it moved on with no end and discards its speculation at once
+   * (its held appends fail definitely, and frontends read the chain again) instead of holding them
+   * until its limit. The rewrite cannot harm: if a commit had landed the guard fails. Best effort.
+   */
+  private void retireAnnounced(Streamlet s, io.s2j.channel.proto.MigrateRequest request, int attempt, Runnable then) {
+    if (s.next == null || s.next.getStreamletId() != request.getNewStreamletId()) {
+      then.run();
+      return;
+    }
+    ByteString linkKey = MetaKey.streamlet(request.getStreamlet().getStreamId(), request.getStreamlet().getIndex());
+    env.metadataStore().get(linkKey).onComplete((link, failure) -> {
+      if (failure != null) {
+        if (attempt + 1 >= RETIRE_ATTEMPTS_MAX) {
+          s.next = null;
+          then.run();
+        } else {
+          later(attempt, () -> retireAnnounced(s, request, attempt + 1, then));
+        }
+        return;
+      }
+      if (link.isEmpty() || link.get().modRevision() != request.getLinkRevision()) {
+        s.next = null;
+        then.run();
+        return;
+      }
+      Txn txn = Txn.builder().ifRevision(linkKey, request.getLinkRevision()).put(linkKey, link.get().value()).build();
+      env.metadataStore().commit(txn).onComplete((result, commitFailure) -> {
+        if (commitFailure == null || attempt + 1 >= RETIRE_ATTEMPTS_MAX) {
+          s.next = null;
+          then.run();
+        } else {
+          later(attempt, () -> retireAnnounced(s, request, attempt + 1, then));
+        }
+      });
+    });
+  }
+
+  /** The next link a sealing source announces: the new streamlet from the predicted final tail. */
+  private StreamletRef announcedNext(Streamlet s, io.s2j.channel.proto.MigrateRequest request) {
+    boolean losesInflight = bug == PlantedBug.MIGRATION_LOSES_INFLIGHT_APPEND; // that bug takes the durable tail as final
+    StreamPosition tail = losesInflight ? s.durableTail : s.pending.tail();
+    return StreamletRef.newBuilder().setStreamletId(request.getNewStreamletId()).setStart(ChannelRpc.toProto(tail))
+        .setStreamId(request.getStreamlet().getStreamId()).setIndex(request.getStreamlet().getIndex() + 1)
+        .setStartFencingToken(losesInflight ? s.durableToken : s.pending.fencingToken())
+        .setStartTrimPoint(losesInflight ? s.durableTrim : s.pending.trimPoint())
+        .setChannelId(request.getNewChannelId()).setSpeculative(true).setPrevLinkRevision(request.getLinkRevision()).build();
+  }
+
+  /** Whether a speculative append predicts the same start as the one the streamlet was begun with. */
+  private static boolean samePrediction(StreamletRef begun, StreamletRef ref) {
+    if (!ref.getSpeculative()) {
+      return true; // from the chain: the link exists (it is checked before the streamlet serves)
+    }
+    return begun.getStreamId() == ref.getStreamId() && begun.getIndex() == ref.getIndex()
+        && begun.getStart().equals(ref.getStart()) && begun.getStartFencingToken().equals(ref.getStartFencingToken())
+        && begun.getStartTrimPoint() == ref.getStartTrimPoint() && begun.getPrevLinkRevision() == ref.getPrevLinkRevision();
+  }
+
+  // ---------------------------------------------------------------- speculation (the target side)
+
+  /**
+   * Completes an append's answer — or, for a streamlet whose speculation is unproven, holds it until
+   * the link is read. A discarded streamlet's answers are refusals (its records are garbage).
+   */
+  private void answer(Streamlet s, Promise<AppendResponse> response, AppendResponse answer) {
+    if (s.spec != null && bug != PlantedBug.SPECULATION_ACKS_BEFORE_CONFIRM) {
+      if (s.spec.gaveUp) {
+        response.complete(heldTooLong(s, answer));
+      } else {
+        s.spec.answers.add(new HeldAnswer(response, answer));
+      }
+      return;
+    }
+    if (s.discarded) {
+      response.complete(s.discardedMaybeVisible ? heldTooLong(s, answer) : speculationRefused(s));
+      return;
+    }
+    if (answer.hasAck()) {
+      firstAckNanos.putIfAbsent(s.id, env.clock().nowNanos());
+    }
+    response.complete(answer);
+  }
+
+  /** An ack held too long becomes an indefinite failure; a rejection (nothing applied) a refusal. */
+  private AppendResponse heldTooLong(Streamlet s, AppendResponse answer) {
+    return answer.hasAck()
+        ? error(ErrorCode.UNAVAILABLE, "the migration this append followed is unresolved; it may have been applied", true)
+        : speculationRefused(s);
+  }
+
+  private Promise<io.s2j.channel.proto.ResolveResponse> onResolve(NodeId caller, io.s2j.channel.proto.ResolveRequest request) {
+    Streamlet s = streamlets.get(request.getStreamletId());
+    if (state == State.SERVING && s != null && s.spec != null) {
+      resolveSpeculation(s);
+    }
+    return Promise.completed(env.scheduler(), io.s2j.channel.proto.ResolveResponse.getDefaultInstance());
+  }
+
+  /**
+   * Reads the link a speculative streamlet was announced as, and its predecessor, to learn whether
+   * the migration committed it (proven: answers released), can never commit it (discarded: answers
+   * refused, definitely when no chain can ever name it), or is still undecided (poll again).
+   */
+  private void resolveSpeculation(Streamlet s) {
+    Speculation spec = s.spec;
+    if (spec == null || state != State.SERVING) {
+      return;
+    }
+    if (spec.reading) {
+      spec.readAgain = true;
+      return;
+    }
+    spec.reading = true;
+    spec.readAgain = false;
+    if (spec.poll != null) {
+      spec.poll.cancel();
+      spec.poll = null;
+    }
+    StreamletRef p = spec.predicted;
+    env.metadataStore().get(MetaKey.streamlet(p.getStreamId(), p.getIndex())).onComplete((link, failure) -> {
+      if (failure != null) {
+        speculationUndecided(s, spec);
+      } else if (link.isPresent()) {
+        io.s2j.metadata.proto.StreamletMeta meta = parseLink(link.get().value());
+        if (meta.getStreamletId() != s.id) {
+          discard(s, spec, true, "link " + p.getIndex() + " names streamlet " + meta.getStreamletId());
+        } else {
+          Invariants.check(meta.getStartSeqNum() == p.getStart().getSeqNum() && meta.getStartTimestamp() == p.getStart().getTimestamp()
+                  && meta.getStartFencingToken().equals(p.getStartFencingToken()) && meta.getStartTrimPoint() == p.getStartTrimPoint(),
+              "streamlet %d was announced starting at %s but its link starts at %d/%d", s.id, p.getStart(), meta.getStartSeqNum(),
+              meta.getStartTimestamp());
+          confirm(s, spec, meta);
+        }
+      } else {
+        env.metadataStore().get(MetaKey.streamlet(p.getStreamId(), p.getIndex() - 1)).onComplete((prev, prevFailure) -> {
+          if (prevFailure != null) {
+            speculationUndecided(s, spec);
+          } else if (prev.isEmpty()) {
+            // The stream's chain was purged (deleted): whether the commit landed before is unknown.
+            discard(s, spec, false, "the stream's chain is gone");
+          } else if (parseLink(prev.get().value()).hasEndSeqNum()) {
+            spec.readAgain = true; // sealed between the two reads: read the new link again
+            speculationUndecided(s, spec);
+          } else if (prev.get().modRevision() != p.getPrevLinkRevision()) {
+            // Every commit of the migration is guarded by that revision: none can land any more.
+            discard(s, spec, true, "the link before it moved on unsealed");
+          } else {
+            speculationUndecided(s, spec);
+          }
+        });
+      }
+    });
+  }
+
+  /** Not decided yet: poll again (at once if asked meanwhile), giving up holding answers after a while. */
+  private void speculationUndecided(Streamlet s, Speculation spec) {
+    spec.reading = false;
+    if (s.spec != spec || state != State.SERVING) {
+      return;
+    }
+    if (!spec.retired && env.clock().nowNanos() - spec.sinceNanos >= SPECULATION_RETIRE_NANOS) {
+      spec.retired = true;
+      retirePrevious(s, spec);
+      return;
+    }
+    if (!spec.gaveUp && env.clock().nowNanos() - spec.sinceNanos >= SPECULATION_HOLD_NANOS) {
+      spec.gaveUp = true;
+      spec.answers.forEach(a -> a.response().complete(heldTooLong(s, a.answer())));
+      spec.answers.clear();
+    }
+    if (spec.readAgain) {
+      resolveSpeculation(s);
+      return;
+    }
+    long delay = Math.min(SPECULATION_POLL_MAX_NANOS, SPECULATION_POLL_MIN_NANOS << Math.min(spec.polls++, 16));
+    spec.poll = env.scheduler().schedule(delay, () -> {
+      spec.poll = null;
+      resolveSpeculation(s);
+    });
+  }
+
+  /**
+   * Ends a migration that has not committed the speculation for too long (the source may be gone
+   * or stuck): link {@code index - 1} is rewritten, unchanged, under the revision every commit of
+   * that migration is guarded by. Whether the rewrite lands, fails its guard or has an unknown
+   * outcome, the link is then read again: it names this streamlet (the commit landed first), or the
+   * link before it has moved on unsealed and no commit can land any more. The source's commit then
+   * fails its guard and it lifts its seal, as for any chain change. Safe because a rewrite of the
+   * same bytes changes nothing a reader sees.
+   */
+  private void retirePrevious(Streamlet s, Speculation spec) {
+    StreamletRef p = spec.predicted;
+    ByteString prevKey = MetaKey.streamlet(p.getStreamId(), p.getIndex() - 1);
+    spec.reading = true;
+    env.metadataStore().get(prevKey).onComplete((prev, failure) -> {
+      if (failure != null || prev.isEmpty() || prev.get().modRevision() != p.getPrevLinkRevision()) {
+        spec.reading = false;
+        spec.readAgain = true;
+        speculationUndecided(s, spec);
+        return;
+      }
+      Txn txn = Txn.builder().ifRevision(prevKey, p.getPrevLinkRevision()).put(prevKey, prev.get().value()).build();
+      env.metadataStore().commit(txn).onComplete((result, commitFailure) -> {
+        spec.reading = false;
+        spec.readAgain = true;
+        speculationUndecided(s, spec);
+      });
+    });
+  }
+
+  /** The chain names the streamlet where it was announced: it is an ordinary link from now on. */
+  private void confirm(Streamlet s, Speculation spec, io.s2j.metadata.proto.StreamletMeta meta) {
+    spec.reading = false;
+    if (s.spec != spec || state != State.SERVING) {
+      return;
+    }
+    s.spec = null;
+    s.linkChecked = true;
+    if (meta.hasEndSeqNum()) {
+      Invariants.check(s.pending.tail().seqNum() <= meta.getEndSeqNum(),
+          "streamlet %d is sealed at %d but this channel holds it up to %d", s.id, meta.getEndSeqNum(), s.pending.tail().seqNum());
+      s.sealedAt = meta.getEndSeqNum();
+    }
+    for (HeldAnswer a : spec.answers) {
+      answer(s, a.response(), a.answer());
+    }
+    spec.answers.clear();
+    wakeWaiters(s);
+    runLoaded(s.id);
+  }
+
+  /**
+   * The speculation failed: the streamlet's answers are refusals — definite when no chain can ever
+   * name it (its records are unreachable garbage), else indefinite for the acks.
+   */
+  private void discard(Streamlet s, Speculation spec, boolean never, String why) {
+    spec.reading = false;
+    if (s.spec != spec || state != State.SERVING) {
+      return;
+    }
+    s.spec = null;
+    s.linkChecked = true;
+    s.discarded = true;
+    s.discardedMaybeVisible = !never;
+    segmented(s, s.durableTail.seqNum());
+    for (HeldAnswer a : spec.answers) {
+      answer(s, a.response(), a.answer());
+    }
+    spec.answers.clear();
+    runLoaded(s.id);
   }
 
   private Promise<io.s2j.channel.proto.StatusResponse> onStatus(NodeId caller, io.s2j.channel.proto.StatusRequest request) {

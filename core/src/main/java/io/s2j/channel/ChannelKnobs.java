@@ -22,6 +22,9 @@ package io.s2j.channel;
  * @param unsegmentedBytesMax durable bytes not yet in segments, across streamlets; beyond it
  *     appends are refused as rate limited until segments catch up (they are held in memory)
  * @param waitersMax long-polling reads parked per streamlet; more are answered at once, empty
+ * @param speculativeMigration a migration's source announces the next link as soon as it seals,
+ *     so frontends append there before the commit (the target holds the answers until it has read
+ *     the committed link); off: frontends wait for the commit and read the chain again
  */
 public record ChannelKnobs(
     long chunkBytesMax,
@@ -35,7 +38,22 @@ public record ChannelKnobs(
     long segmentBytesMin,
     long segmentIntervalMs,
     long unsegmentedBytesMax,
-    int waitersMax) {
+    int waitersMax,
+    boolean speculativeMigration) {
+
+  /** The knobs of the presets and of {@link #randomized}: speculative migration on. */
+  public ChannelKnobs(long chunkBytesMax, long flushIntervalMs, boolean flushWhenIdle, int chunksInFlightMax, long pendingBytesMax,
+      long retainedBytesMax, long retryBackoffMinMs, long retryBackoffMaxMs, long segmentBytesMin, long segmentIntervalMs,
+      long unsegmentedBytesMax, int waitersMax) {
+    this(chunkBytesMax, flushIntervalMs, flushWhenIdle, chunksInFlightMax, pendingBytesMax, retainedBytesMax, retryBackoffMinMs,
+        retryBackoffMaxMs, segmentBytesMin, segmentIntervalMs, unsegmentedBytesMax, waitersMax, true);
+  }
+
+  /** These knobs with speculative migration on or off. */
+  public ChannelKnobs withSpeculativeMigration(boolean on) {
+    return new ChannelKnobs(chunkBytesMax, flushIntervalMs, flushWhenIdle, chunksInFlightMax, pendingBytesMax, retainedBytesMax,
+        retryBackoffMinMs, retryBackoffMaxMs, segmentBytesMin, segmentIntervalMs, unsegmentedBytesMax, waitersMax, on);
+  }
 
   /**
    * No incarnation ever has more chunk writes in flight than this: a fence voids this many chunk

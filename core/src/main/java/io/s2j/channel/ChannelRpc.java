@@ -38,6 +38,9 @@ public final class ChannelRpc {
   public static final RpcMethod<io.s2j.channel.proto.StatusRequest, io.s2j.channel.proto.StatusResponse> STATUS =
       RpcMethod.of("channel.Status", io.s2j.channel.proto.StatusRequest.parser(), io.s2j.channel.proto.StatusResponse.parser());
 
+  public static final RpcMethod<io.s2j.channel.proto.ResolveRequest, io.s2j.channel.proto.ResolveResponse> RESOLVE =
+      RpcMethod.of("channel.Resolve", io.s2j.channel.proto.ResolveRequest.parser(), io.s2j.channel.proto.ResolveResponse.parser());
+
   public static final RpcMethod<io.s2j.channel.proto.HostRequest, io.s2j.channel.proto.HostResponse> HOST =
       RpcMethod.of("channel.Host", io.s2j.channel.proto.HostRequest.parser(), io.s2j.channel.proto.HostResponse.parser());
 

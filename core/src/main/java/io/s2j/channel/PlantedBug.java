@@ -28,7 +28,8 @@ public enum PlantedBug {
   MIGRATION_LOSES_INFLIGHT_APPEND("Migration seals a streamlet at its durable tail without waiting for the batches in flight."),
   MIGRATION_READ_GAP("Frontend: a read moving on to the next streamlet of a chain starts one record past its start."),
   TWO_COPS_ACT("A cop acts without holding the cop epoch: no lease check, and its writes are conditioned neither on the epoch nor on what it read."),
-  EXPRESS_ACK_ON_ONE_ZONE("Express storage reports a chunk written once one of its three zonal buckets wrote it, not two.");
+  EXPRESS_ACK_ON_ONE_ZONE("Express storage reports a chunk written once one of its three zonal buckets wrote it, not two."),
+  SPECULATION_ACKS_BEFORE_CONFIRM("A migration's target acknowledges speculative appends once durable, before it has read the committed link.");
 
   private final String description;
 

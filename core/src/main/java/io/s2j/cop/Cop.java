@@ -653,13 +653,28 @@ public final class Cop {
       if (failure == null && resp.hasSealedAt()) {
         migrationsCommitted++;
         migrating = false;
+        hintTarget(request);
       } else if (failure instanceof IoFailure io && !io.indefinite() || (failure == null && notServedHere(resp))) {
         migrateVia(hosts, n + 1, request);
       } else {
         migrationsAbandoned++;
         migrating = false;
+        hintTarget(request);
       }
     });
+  }
+
+  /**
+   * Tells the target's hosts that the migration resolved, so that a streamlet it started
+   * speculatively reads its link now rather than at its next poll. A hint: the target believes the
+   * link it reads, not this call, and nothing waits for the answer.
+   */
+  private void hintTarget(MigrateRequest request) {
+    io.s2j.channel.proto.ResolveRequest hint =
+        io.s2j.channel.proto.ResolveRequest.newBuilder().setStreamletId(request.getNewStreamletId()).build();
+    for (NodeId host : directory.hostsOf(request.getNewChannelId())) {
+      env.network().call(host, ChannelRpc.RESOLVE, hint, CHANNEL_RPC_TIMEOUT_NANOS);
+    }
   }
 
   private static boolean notServedHere(MigrateResponse resp) {

@@ -412,28 +412,57 @@ public final class DataPlane {
     if (input.fencingToken() != null) {
       request.setFencingToken(input.fencingToken());
     }
+    return appendVia(stream, request.build(), sessionId, index, 0);
+  }
+
+  /** Speculative hops one append may take (a link announced, then perhaps that one sealed too). */
+  static final int SPECULATIVE_HOPS_MAX = 3;
+  private long speculativeAppends;
+
+  /** Appends sent straight to a link a migration's source announced, without reading the chain. */
+  public long speculativeAppends() {
+    return speculativeAppends;
+  }
+
+  /**
+   * Sends {@code request} to the channel its streamlet names. A refusal "sealed" that announces the
+   * next link (a migration handing the stream over speculatively) sends the same records there at
+   * once; the new channel holds the answer until the chain names that link (docs/design.md, "The
+   * cop"). Append sessions do not follow announcements: their requests are ordered per channel.
+   */
+  private Promise<Outcome<AppendResult>> appendVia(OpenedStream stream, AppendRequest request, String sessionId, long index, int hops) {
     // A session's later requests must reach the host that knows the session: no other host retries.
     boolean retryHosts = sessionId == null || index == 0;
-    return callChannel(sl.channelId(), ChannelRpc.APPEND, request.build(), r -> retryHosts && r.hasError() && unavailable(r.getError()))
-        .handle((resp, failure) -> {
-          if (failure != null) {
-            return failedFrom(failure);
+    return callChannel(request.getStreamlet().getChannelId(), ChannelRpc.APPEND, request,
+        r -> retryHosts && r.hasError() && unavailable(r.getError()))
+        .flatMap(resp -> {
+          if (resp.hasError() && resp.getError().getSealed() && resp.getError().hasNext() && sessionId == null
+              && hops < SPECULATIVE_HOPS_MAX) {
+            forget(stream.streamId());
+            speculativeAppends++;
+            StreamletRef next = resp.getError().getNext().toBuilder().setConfig(request.getStreamlet().getConfig())
+                .setCipher(request.getStreamlet().getCipher()).build();
+            return appendVia(stream, request.toBuilder().setStreamlet(next).build(), null, 0, hops + 1);
           }
-          return switch (resp.getOutcomeCase()) {
-            case ACK -> Outcome.ok(new AppendAck(ChannelRpc.fromProto(resp.getAck().getStart()),
-                ChannelRpc.fromProto(resp.getAck().getEnd()), ChannelRpc.fromProto(resp.getAck().getTail())));
-            case SEQ_NUM_MISMATCH -> Outcome.ok(new AppendResult.SeqNumMismatch(resp.getSeqNumMismatch()));
-            case FENCING_TOKEN_MISMATCH -> Outcome.ok(new AppendResult.FencingTokenMismatch(resp.getFencingTokenMismatch()));
-            case ERROR -> {
-              if (resp.getError().getSealed()) {
-                forget(stream.streamId());
-                yield sealedFrom(resp.getError());
-              }
-              yield failedFrom(resp.getError());
-            }
-            case OUTCOME_NOT_SET -> throw new IllegalStateException("append response without outcome");
-          };
-        });
+          return Promise.completed(env.scheduler(), appendOutcome(stream, resp));
+        }, failure -> Promise.completed(env.scheduler(), failedFrom(failure)));
+  }
+
+  private Outcome<AppendResult> appendOutcome(OpenedStream stream, AppendResponse resp) {
+    return switch (resp.getOutcomeCase()) {
+      case ACK -> Outcome.ok(new AppendAck(ChannelRpc.fromProto(resp.getAck().getStart()),
+          ChannelRpc.fromProto(resp.getAck().getEnd()), ChannelRpc.fromProto(resp.getAck().getTail())));
+      case SEQ_NUM_MISMATCH -> Outcome.ok(new AppendResult.SeqNumMismatch(resp.getSeqNumMismatch()));
+      case FENCING_TOKEN_MISMATCH -> Outcome.ok(new AppendResult.FencingTokenMismatch(resp.getFencingTokenMismatch()));
+      case ERROR -> {
+        if (resp.getError().getSealed()) {
+          forget(stream.streamId());
+          yield sealedFrom(resp.getError());
+        }
+        yield failedFrom(resp.getError());
+      }
+      case OUTCOME_NOT_SET -> throw new IllegalStateException("append response without outcome");
+    };
   }
 
   /** The durable tail (S2-API §6.8). */

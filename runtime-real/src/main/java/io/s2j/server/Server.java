@@ -263,7 +263,7 @@ public final class Server implements AutoCloseable {
   static ChannelKnobs withFlushInterval(ChannelKnobs k, long flushIntervalMs) {
     return new ChannelKnobs(k.chunkBytesMax(), flushIntervalMs, k.flushWhenIdle(), k.chunksInFlightMax(),
         k.pendingBytesMax(), k.retainedBytesMax(), k.retryBackoffMinMs(), k.retryBackoffMaxMs(), k.segmentBytesMin(),
-        k.segmentIntervalMs(), k.unsegmentedBytesMax(), k.waitersMax()).conclude();
+        k.segmentIntervalMs(), k.unsegmentedBytesMax(), k.waitersMax(), k.speculativeMigration()).conclude();
   }
 
   static SharedObjectStore objectStore(ServerConfig.Storage storage) {

@@ -14,6 +14,7 @@ import java.util.Locale;
  *                                                            one seed; exit 0 only on PASS; writes the
  *                                                            run's histories (JSONL per stream, EDN) to DIR
  * sweep --seeds A..B [--scenario NAME] [--bug NAME] [--jobs J] many seeds; exit 0 only if all pass
+ *       [--no-speculation]                                   (run, sweep) migrations without speculation, to compare
  * list                                                       the scenarios and their planted bugs
  * bugs                                                       every planted bug, what it does, where it runs
  * </pre>
@@ -75,7 +76,7 @@ public final class Main {
 
   private static void usage(PrintStream err) {
     err.println("usage: java -jar sim/target/s2j-sim.jar run --seed N [--scenario NAME] [--bug NAME] [--verbose] [--history-dir DIR]");
-    err.println("       java -jar sim/target/s2j-sim.jar sweep --seeds A..B [--scenario NAME] [--bug NAME] [--jobs J]");
+    err.println("       java -jar sim/target/s2j-sim.jar sweep --seeds A..B [--scenario NAME] [--bug NAME] [--jobs J] [--no-speculation]");
     err.println("       java -jar sim/target/s2j-sim.jar list | bugs");
     err.println("scenarios: " + String.join(", ", Scenarios.all().stream().map(Scenario::name).toList())
         + " (default " + Scenarios.DEFAULT + ")");
@@ -85,7 +86,7 @@ public final class Main {
     if (a.seed == null) {
       throw new IllegalArgumentException("run needs --seed N");
     }
-    Scenario scenario = Scenarios.byName(a.scenario);
+    Scenario scenario = Scenarios.byName(a.scenario).withSpeculation(a.speculation);
     Scenario planted = a.bug == null ? scenario : scenario.withBug(a.bug);
     java.util.List<Scenario.Outcome> outcome = new java.util.ArrayList<>(1);
     RunReport report = Runner.run(new Scenario() {
@@ -131,7 +132,7 @@ public final class Main {
     if (a.seedFrom == null) {
       throw new IllegalArgumentException("sweep needs --seeds A..B");
     }
-    Scenario scenario = Scenarios.byName(a.scenario);
+    Scenario scenario = Scenarios.byName(a.scenario).withSpeculation(a.speculation);
     long from = a.seedFrom;
     long to = a.seedTo;
     int total = (int) (to - from + 1);
@@ -237,6 +238,33 @@ public final class Main {
     out.printf(Locale.ROOT, "migration pauses (virtual ms, %d migrations with a waiting append): p50=%.1f p99=%.1f max=%.1f%n",
         pauses.size(), pauses.get((int) Math.min(pauses.size() - 1, Math.ceil(pauses.size() * 0.50) - 1)),
         pauses.get((int) Math.min(pauses.size() - 1, Math.ceil(pauses.size() * 0.99) - 1)), pauses.get(pauses.size() - 1));
+    List<Double> handover = pooled(reports, "handover_append_latencies_ms:");
+    if (!handover.isEmpty()) {
+      out.printf(Locale.ROOT, "appends caught in a hand-over (virtual ms, %d appends acknowledged on the new link): p50=%.1f p99=%.1f max=%.1f%n",
+          handover.size(), handover.get((int) Math.min(handover.size() - 1, Math.ceil(handover.size() * 0.50) - 1)),
+          handover.get((int) Math.min(handover.size() - 1, Math.ceil(handover.size() * 0.99) - 1)), handover.get(handover.size() - 1));
+    }
+  }
+
+  /** The values of every report's description line starting with {@code prefix}, sorted. */
+  private static List<Double> pooled(RunReport[] reports, String prefix) {
+    List<Double> values = new ArrayList<>();
+    for (RunReport r : reports) {
+      if (r == null || r.description() == null) {
+        continue;
+      }
+      for (String line : r.description().split("\n")) {
+        if (line.startsWith(prefix)) {
+          for (String v : line.substring(prefix.length()).trim().split(",")) {
+            if (!v.isBlank()) {
+              values.add(Double.parseDouble(v));
+            }
+          }
+        }
+      }
+    }
+    java.util.Collections.sort(values);
+    return values;
   }
 
   /**
@@ -282,6 +310,7 @@ public final class Main {
     String bug;
     int jobs = Runtime.getRuntime().availableProcessors();
     boolean verbose;
+    boolean speculation = true;
     String historyDir;
 
     static Args parse(String[] args) {
@@ -307,6 +336,7 @@ public final class Main {
           case "--bug" -> a.bug = value(args, ++i, flag);
           case "--jobs" -> a.jobs = (int) parseLong(value(args, ++i, flag), flag);
           case "--verbose", "-v" -> a.verbose = true;
+          case "--no-speculation" -> a.speculation = false;
           case "--history-dir" -> a.historyDir = value(args, ++i, flag);
           default -> throw new IllegalArgumentException("unknown option " + flag);
         }

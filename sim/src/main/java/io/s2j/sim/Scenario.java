@@ -21,6 +21,14 @@ public interface Scenario {
   Scenario withBug(String bug);
 
   /**
+   * This scenario with speculative migration on (the default) or off, to measure what it changes;
+   * scenarios without migrations are unchanged.
+   */
+  default Scenario withSpeculation(boolean on) {
+    return this;
+  }
+
+  /**
    * What a run produced: the world (for trace and counters), violations, a description, and —
    * for scenarios that record client histories — what writes them to a directory (else null).
    */

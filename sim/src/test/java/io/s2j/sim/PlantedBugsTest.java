@@ -48,7 +48,8 @@ class PlantedBugsTest {
       Map.entry("migration-loses-inflight-append", "cell"),
       Map.entry("migration-read-gap", "cell"),
       Map.entry("two-cops-act", "cell"),
-      Map.entry("express-ack-on-one-zone", "cell")));
+      Map.entry("express-ack-on-one-zone", "cell"),
+      Map.entry("speculation-acks-before-confirm", "cell")));
 
   @Test
   void everyPlantedBugHasAScenarioThatSweepsIt() {

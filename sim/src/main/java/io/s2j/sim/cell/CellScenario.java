@@ -85,14 +85,23 @@ public final class CellScenario implements Scenario {
   /** The deployment variant (see {@link #deployment()}). */
   private final boolean deployment;
 
+  /** Speculative migration (channel knob), on unless measuring without it. */
+  private final boolean speculative;
+
   public CellScenario() {
-    this(PlantedBug.NONE, false, false);
+    this(PlantedBug.NONE, false, false, true);
   }
 
-  private CellScenario(PlantedBug bug, boolean zoneOutage, boolean deployment) {
+  private CellScenario(PlantedBug bug, boolean zoneOutage, boolean deployment, boolean speculative) {
     this.bug = bug;
     this.zoneOutage = zoneOutage;
     this.deployment = deployment;
+    this.speculative = speculative;
+  }
+
+  @Override
+  public Scenario withSpeculation(boolean on) {
+    return new CellScenario(bug, zoneOutage, deployment, on);
   }
 
   /**
@@ -109,7 +118,7 @@ public final class CellScenario implements Scenario {
    * cell's checks, and a line of fault counts the sweep pools.
    */
   public static CellScenario deployment() {
-    return new CellScenario(PlantedBug.NONE, false, true);
+    return new CellScenario(PlantedBug.NONE, false, true, true);
   }
 
   /**
@@ -121,7 +130,7 @@ public final class CellScenario implements Scenario {
    * acknowledged while the zone is still down, after the recovery.
    */
   public static CellScenario zoneOutage() {
-    return new CellScenario(PlantedBug.NONE, true, false);
+    return new CellScenario(PlantedBug.NONE, true, false, true);
   }
 
   @Override
@@ -132,7 +141,7 @@ public final class CellScenario implements Scenario {
 
   @Override
   public Scenario withBug(String name) {
-    return new CellScenario(PlantedBug.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_')), zoneOutage, deployment);
+    return new CellScenario(PlantedBug.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_')), zoneOutage, deployment, speculative);
   }
 
   @Override
@@ -166,7 +175,7 @@ public final class CellScenario implements Scenario {
     world.bucket().setRequestTimeoutNanos(2 * Simulator.SECOND);
     world.metadata().setRequestTimeoutNanos(Simulator.SECOND);
 
-    ChannelKnobs knobs = ChannelKnobs.randomized(root.fork("knobs"));
+    ChannelKnobs knobs = ChannelKnobs.randomized(root.fork("knobs")).withSpeculativeMigration(speculative);
     Map<String, List<NodeId>> hosts = new TreeMap<>();
     List<Channel> channels = new ArrayList<>(); // every incarnation, for counters
     List<String> crashable = new ArrayList<>();
@@ -379,6 +388,7 @@ public final class CellScenario implements Scenario {
       chains.put((long) i + 1, chainOf(world, streams.get(i), violations));
     }
     List<Long> pausesNanos = migrationPauses(chains, channels, history);
+    List<Long> handoverNanos = handoverAppendLatencies(chains, channels, history);
     if (sim.failure() == null) {
       check(world, chains, zones, classes, history, healedAtNanos, frontendCount, violations);
       if (zoneOutage) {
@@ -410,7 +420,7 @@ public final class CellScenario implements Scenario {
         sim.failure() != null ? "not checked" : unknown.isEmpty() ? "checked" : "unknown (budget) for " + unknown,
         histories.operationCounts(), describeCachey(cacheyNodes, frontendZones, cacheyKnobs, caches, cacheyClients),
         ledger.describe(), describeBgTasks(bgTasks),
-        describeCop(copCount, copKnobs, cops, chains, pausesNanos, dataPlanes),
+        describeCop(copCount, copKnobs, cops, chains, pausesNanos, handoverNanos, dataPlanes),
         describeExpress(world, zones, streamClasses, quorums, hedged), knobs, name(), frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     if (deploymentFaults != null) {
@@ -491,6 +501,7 @@ public final class CellScenario implements Scenario {
    * abandoned), chain lengths, calls that met a sealed link, and the migration pauses measured.
    */
   static String describeCop(int copCount, CopKnobs knobs, List<Cop> cops, Map<Long, List<StreamletMeta>> chains, List<Long> pausesNanos,
+      List<Long> handoverNanos,
       List<DataPlane> dataPlanes) {
     long takeovers = 0;
     long activations = 0;
@@ -509,14 +520,57 @@ public final class CellScenario implements Scenario {
     List<Integer> lengths = new ArrayList<>();
     chains.values().forEach(c -> lengths.add(c.size()));
     long sealedRetries = dataPlanes.stream().mapToLong(DataPlane::sealedRetries).sum();
+    long speculativeAppends = dataPlanes.stream().mapToLong(DataPlane::speculativeAppends).sum();
     StringBuilder pauses = new StringBuilder();
     for (long p : pausesNanos) {
       pauses.append(pauses.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.1f", p / 1e6));
     }
     return String.format(Locale.ROOT,
         "cop: instances=%d takeovers=%d activations=%d migrations_started=%d committed=%d abandoned=%d replacements=%d chain_lengths=%s "
-            + "sealed_retries=%d %s%nmigration_pauses_ms: %s",
-        copCount, takeovers, activations, started, committed, abandoned, replacements, lengths, sealedRetries, knobs, pauses);
+            + "sealed_retries=%d speculative_appends=%d %s%nmigration_pauses_ms: %s%nhandover_append_latencies_ms: %s",
+        copCount, takeovers, activations, started, committed, abandoned, replacements, lengths, sealedRetries, speculativeAppends, knobs,
+        pauses, millis(handoverNanos));
+  }
+
+  private static String millis(List<Long> nanos) {
+    StringBuilder out = new StringBuilder();
+    for (long p : nanos) {
+      out.append(out.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.1f", p / 1e6));
+    }
+    return out.toString();
+  }
+
+  /**
+   * What a hand-over costs the appends caught in it, in virtual time: for each committed migration,
+   * every append to the stream invoked between the seal and the first append acknowledged on the new
+   * link, and itself acknowledged on the new link — its latency, invocation to acknowledgement.
+   */
+  static List<Long> handoverAppendLatencies(Map<Long, List<StreamletMeta>> chains, List<Channel> channels, AppendHistory history) {
+    TreeMap<Long, Long> sealed = new TreeMap<>();
+    TreeMap<Long, Long> firstAck = new TreeMap<>();
+    for (Channel c : channels) {
+      c.migrationsSealedNanos().forEach((id, t) -> sealed.merge(id, t, Math::min));
+      c.firstAckNanos().forEach((id, t) -> firstAck.merge(id, t, Math::min));
+    }
+    List<Long> latencies = new ArrayList<>();
+    chains.forEach((key, chain) -> {
+      for (int i = 1; i < chain.size(); i++) {
+        StreamletMeta link = chain.get(i);
+        Long from = sealed.get(link.getStreamletId());
+        Long to = firstAck.get(link.getStreamletId());
+        if (from == null || to == null || to < from) {
+          continue;
+        }
+        for (AppendHistory.Attempt a : history.attempts()) {
+          if (a.streamlet == key && a.invokeNanos >= from && a.invokeNanos <= to && a.ack != null && a.completeNanos >= 0
+              && a.ack.getStart().getSeqNum() >= link.getStartSeqNum()
+              && (!link.hasEndSeqNum() || a.ack.getStart().getSeqNum() < link.getEndSeqNum())) {
+            latencies.add(a.completeNanos - a.invokeNanos);
+          }
+        }
+      }
+    });
+    return latencies;
   }
 
   /**

@@ -83,7 +83,7 @@ public final class ChannelScenario implements Scenario {
         PlantedBug.SESSION_UNORDERED, PlantedBug.SKIP_FENCING_CHECK, PlantedBug.CACHEY_WRONG_PAGE,
         PlantedBug.TRIM_EXPOSES_TRIMMED_RECORD, PlantedBug.GC_DELETES_REFERENCED_SEGMENT, PlantedBug.RECREATE_SEES_OLD_INCARNATION,
         PlantedBug.MIGRATION_LOSES_INFLIGHT_APPEND, PlantedBug.MIGRATION_READ_GAP, PlantedBug.TWO_COPS_ACT,
-        PlantedBug.EXPRESS_ACK_ON_ONE_ZONE);
+        PlantedBug.EXPRESS_ACK_ON_ONE_ZONE, PlantedBug.SPECULATION_ACKS_BEFORE_CONFIRM);
     return java.util.Arrays.stream(PlantedBug.values()).filter(b -> !inert.contains(b))
         .map(b -> b.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
   }
