@@ -850,7 +850,7 @@ public final class Channel {
   }
 
   private static AppendResponse sessionRefused(String id) {
-    return error(ErrorCode.INVALID, "append session " + id + " already failed: an earlier input was refused", false);
+    return error(ErrorCode.INVALID, "append session " + id + " " + ChannelRpc.SESSION_REFUSED, false);
   }
 
   /** Completes {@code response} with a refusal; a refusal ends the request's session. */

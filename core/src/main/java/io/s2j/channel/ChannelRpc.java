@@ -26,6 +26,9 @@ import java.util.List;
 public final class ChannelRpc {
   private ChannelRpc() {}
 
+  /** Part of the message of a refusal of an input whose append session already had one refused. */
+  public static final String SESSION_REFUSED = "already failed: an earlier input was refused";
+
   public static final RpcMethod<AppendRequest, AppendResponse> APPEND =
       RpcMethod.of("channel.Append", AppendRequest.parser(), AppendResponse.parser());
   public static final RpcMethod<ReadRequest, ReadResponse> READ =

@@ -20,6 +20,14 @@ import java.util.ArrayDeque;
  * every later input completes as failed too — <em>definitely</em> if it was never sent or the
  * channel refused it, <em>indefinitely</em> if it may have been applied (its own answer was an
  * ack, or was lost). One instance is owned by one frontend executor, like {@link DataPlane}.
+ *
+ * <p>A migration does not end the session: when an input is refused because its streamlet is
+ * sealed, the session stops sending and waits for the answers of every input it sent. If the first
+ * input not acknowledged was refused as "sealed" and every later one was refused definitely as well
+ * (sealed, or refused by the channel because its session id already had a refusal — nothing of them
+ * was applied), those inputs are sent again, in order, to the stream's next link under a new session
+ * id (the channel orders a session per id), looking the chain up anew with the unary path's
+ * backoff. Otherwise re-sending could reorder or duplicate, so the session ends as for any failure.
  */
 public final class AppendSession {
   /** Inputs submitted and not yet delivered; a submit beyond it is refused and ends the session. */
@@ -31,7 +39,14 @@ public final class AppendSession {
   private final StreamName stream;
   /** The client's encryption key (null if none was sent). */
   private final io.s2j.crypto.EncryptionKey key;
-  private final String id;
+  private final String baseId;
+  /** Bumped for every re-send after a migration: the session's id on the channel is new each time. */
+  private int generation;
+  /** The session is waiting for its sent inputs' answers before deciding whether to re-send. */
+  private boolean rerouting;
+  private int reroutes;
+  /** Waiting out the backoff before re-sending after a migration. */
+  private boolean backingOff;
 
   private final ArrayDeque<Entry> entries = new ArrayDeque<>();
   /** The entries not yet sent (a suffix of {@link #entries}), oldest first. */
@@ -61,7 +76,11 @@ public final class AppendSession {
     this.basin = basin;
     this.stream = stream;
     this.key = key;
-    this.id = id;
+    this.baseId = id;
+  }
+
+  private String id() {
+    return generation == 0 ? baseId : baseId + "~" + generation;
   }
 
   /**
@@ -109,7 +128,7 @@ public final class AppendSession {
 
   /** Sends the oldest unsent input, resolving the stream first (from the frontend's cache). */
   private void pump() {
-    if (resolving || unsent.isEmpty()) {
+    if (resolving || rerouting || backingOff || unsent.isEmpty()) {
       return;
     }
     if (failure != null) {
@@ -130,16 +149,37 @@ public final class AppendSession {
         deliver();
         return;
       }
+      if (rerouting) {
+        // A migration refused an earlier input meanwhile: this one waits for the re-send decision,
+        // behind the inputs that may be re-sent.
+        unsent.addFirst(entry);
+        reroute();
+        deliver();
+        return;
+      }
       switch (target) {
         case Outcome.Failed<DataPlane.AppendTarget> f -> entry.outcome = new Outcome.Failed<>(f.error(), f.indefinite());
         case Outcome.Ok<DataPlane.AppendTarget> ok -> {
           entry.sent = true;
           long index = nextIndex++;
-          data.appendTo(ok.value().stream(), ok.value().streamlet(), entry.input, id, index).onComplete((outcome, t) -> {
+          int sentIn = generation;
+          data.appendTo(ok.value().stream(), ok.value().streamlet(), entry.input, id(), index).onComplete((outcome, t) -> {
             if (t != null) {
               throw new IllegalStateException("append failed unexpectedly", t);
             }
+            if (sentIn != generation) {
+              throw new IllegalStateException("an answer of an earlier generation arrived after the session re-sent");
+            }
             entry.outcome = outcome;
+            if (outcome instanceof Outcome.Ok<AppendResult> acked && acked.value() instanceof AppendAck) {
+              reroutes = 0; // the stream is served again: the next migration starts a fresh count
+            }
+            if (failure == null && DataPlane.isSealed(outcome) && reroutes < DataPlane.SEALED_RETRIES_MAX) {
+              rerouting = true;
+            }
+            if (rerouting) {
+              reroute();
+            }
             deliver();
           });
         }
@@ -149,10 +189,67 @@ public final class AppendSession {
     });
   }
 
+  /**
+   * Once every sent input has its answer: re-sends the inputs from the first "sealed" refusal on if
+   * all of their answers are "sealed", else lets the session fail at that refusal.
+   */
+  private void reroute() {
+    if (resolving) {
+      return; // a lookup is out: its answer puts its input back and calls again
+    }
+    for (Entry e : entries) {
+      if (e.sent && e.outcome == null) {
+        return; // an answer is still out
+      }
+    }
+    rerouting = false;
+    java.util.List<Entry> again = new java.util.ArrayList<>();
+    boolean allSealed = true;
+    for (Entry e : entries) {
+      if (!e.sent) {
+        break;
+      }
+      if (again.isEmpty() && e.outcome instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck) {
+        continue; // applied before the seal
+      }
+      // The first refusal must be the seal; the channel refuses every later input of the session
+      // id after a refusal, definitely (nothing of them applied), so those go again too.
+      allSealed &= again.isEmpty() ? DataPlane.isSealed(e.outcome) : DataPlane.isSealed(e.outcome) || refusedAfterRefusal(e.outcome);
+      again.add(e);
+    }
+    if (again.isEmpty() || !allSealed) {
+      return; // deliver() settles them: the session fails at its first non-ack, as without a migration
+    }
+    for (int i = again.size() - 1; i >= 0; i--) {
+      Entry e = again.get(i);
+      e.sent = false;
+      e.outcome = null;
+      unsent.addFirst(e);
+    }
+    data.countSessionResends(again.size());
+    generation++;
+    nextIndex = 0;
+    int attempt = reroutes++;
+    backingOff = true;
+    env.scheduler().schedule(DataPlane.sealedBackoffNanos(attempt), () -> {
+      backingOff = false;
+      pump();
+    });
+  }
+
+  /** The channel's definite refusal of an input whose session id already had one refused. */
+  private static boolean refusedAfterRefusal(Outcome<AppendResult> o) {
+    return o instanceof Outcome.Failed<AppendResult> f && !f.indefinite() && f.error().code() == ErrorCode.INVALID
+        && f.error().message().contains(io.s2j.channel.ChannelRpc.SESSION_REFUSED);
+  }
+
   /** Completes the oldest entries whose outcomes are known, in order. */
   private void deliver() {
     while (!entries.isEmpty()) {
       Entry head = entries.peekFirst();
+      if (rerouting) {
+        return; // answers are held until the re-send is decided
+      }
       if (head.outcome == null && (head.sent || failure == null)) {
         return; // still waiting for its answer, or for its turn to be sent
       }

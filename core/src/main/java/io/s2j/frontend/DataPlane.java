@@ -187,6 +187,16 @@ public final class DataPlane {
     return attempt == 0 ? 0 : Math.min(SEALED_RETRY_BACKOFF_MAX_NANOS, SEALED_RETRY_BACKOFF_MIN_NANOS << Math.min(attempt - 1, 16));
   }
   private long sealedRetries;
+  private long sessionResends;
+
+  /** Append-session inputs sent again to a stream's next link after a migration sealed theirs. */
+  public long sessionResends() {
+    return sessionResends;
+  }
+
+  void countSessionResends(int inputs) {
+    sessionResends += inputs;
+  }
 
   /** Calls that met a sealed streamlet and went again with a fresh chain (migrations seen). */
   public long sealedRetries() {

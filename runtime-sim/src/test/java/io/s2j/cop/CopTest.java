@@ -1,6 +1,7 @@
 package io.s2j.cop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -299,6 +300,62 @@ class CopTest {
     channelKnobs = ChannelKnobs.SMALL.withSpeculativeMigration(false);
     rollingMigrations(false);
     assertEquals(0, data.speculativeAppends(), "no link is announced");
+  }
+
+  /**
+   * An append session pipelining inputs while the stream migrates again and again: a sealed link
+   * does not end it — the inputs the seal refused are sent again, in order, to the next link — so
+   * every input is acknowledged, the acks follow each other, and the records are in input order.
+   */
+  @Test
+  void anAppendSessionFollowsRollingMigrations() {
+    cell(new CopKnobs(2_000, 500, 300, 1_500, 700, 1, 1.0));
+    StreamName s = new StreamName("session-migrating");
+    Outcome<AppendResult> first = run(v -> data.append(B, s, input("s-0")));
+    assertTrue(first instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked: " + first);
+    io.s2j.frontend.AppendSession session = start(v -> Promise.completed(frontendProcess.incarnation().scheduler(),
+        data.openAppendSession(B, s))).value();
+    List<Promise<Outcome<AppendResult>>> results = new ArrayList<>();
+    int n = 1;
+    long until = world.simulator().nowNanos() + 20 * Simulator.SECOND;
+    while (world.simulator().nowNanos() < until) {
+      for (int i = 0; i < 4; i++) { // four inputs in flight at a time
+        int k = n++;
+        results.add(start(v -> session.submit(input("s-" + k))));
+      }
+      world.simulator().runFor(10 * Simulator.MS);
+    }
+    Promise<Outcome<AppendResult>> last = results.get(results.size() - 1);
+    world.simulator().runUntil(last::isDone, world.simulator().nowNanos() + 60 * Simulator.SECOND);
+    assertNull(world.simulator().failure());
+    long previousEnd = 1;
+    for (int i = 0; i < results.size(); i++) {
+      Promise<Outcome<AppendResult>> r = results.get(i);
+      assertTrue(r.isDone(), "input " + (i + 1) + " answered");
+      assertTrue(r.value() instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck,
+          "input " + (i + 1) + ": " + r.value());
+      AppendAck a = (AppendAck) ((Outcome.Ok<AppendResult>) r.value()).value();
+      assertEquals(previousEnd, a.start().seqNum(), "acks follow each other across migrations");
+      previousEnd = a.end().seqNum();
+    }
+    long links = world.metadata().entries().stream().filter(kv -> MetaKey.typeOf(kv.key()) == MetaKey.Type.STREAMLET).count();
+    assertTrue(links >= 5, "the stream migrated several times: " + links + " links");
+    assertTrue(data.sessionResends() > 0, "inputs refused by a seal were sent again");
+    List<SequencedRecord> all = new ArrayList<>();
+    while (all.size() < n) { // unary reads answer at most 1,000 records
+      long from = all.size();
+      Outcome<ReadResult> read = run(v -> data.read(B, s, new ReadFrom.SeqNum(from), false, new ReadEnd(null, null, null, 0L)));
+      List<SequencedRecord> page = ((ReadResult.Batch) ((Outcome.Ok<ReadResult>) read).value()).records();
+      assertFalse(page.isEmpty(), "records from " + from);
+      all.addAll(page);
+    }
+    assertEquals(n, all.size());
+    for (int i = 0; i < all.size(); i++) {
+      assertEquals(i, all.get(i).seqNum());
+      assertEquals("s-" + i, all.get(i).body().toStringUtf8(), "record " + i);
+    }
+    System.out.printf(java.util.Locale.ROOT, "append session across %d links: %d inputs acknowledged, %d re-sent after a seal%n",
+        links, results.size(), data.sessionResends());
   }
 
   /** Latencies of the appends that met a sealed link in {@link #rollingMigrations}, in virtual ms. */

@@ -521,14 +521,15 @@ public final class CellScenario implements Scenario {
     chains.values().forEach(c -> lengths.add(c.size()));
     long sealedRetries = dataPlanes.stream().mapToLong(DataPlane::sealedRetries).sum();
     long speculativeAppends = dataPlanes.stream().mapToLong(DataPlane::speculativeAppends).sum();
+    long sessionResends = dataPlanes.stream().mapToLong(DataPlane::sessionResends).sum();
     StringBuilder pauses = new StringBuilder();
     for (long p : pausesNanos) {
       pauses.append(pauses.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.1f", p / 1e6));
     }
     return String.format(Locale.ROOT,
         "cop: instances=%d takeovers=%d activations=%d migrations_started=%d committed=%d abandoned=%d replacements=%d chain_lengths=%s "
-            + "sealed_retries=%d speculative_appends=%d %s%nmigration_pauses_ms: %s%nhandover_append_latencies_ms: %s",
-        copCount, takeovers, activations, started, committed, abandoned, replacements, lengths, sealedRetries, speculativeAppends, knobs,
+            + "sealed_retries=%d speculative_appends=%d session_resends=%d %s%nmigration_pauses_ms: %s%nhandover_append_latencies_ms: %s",
+        copCount, takeovers, activations, started, committed, abandoned, replacements, lengths, sealedRetries, speculativeAppends, sessionResends, knobs,
         pauses, millis(handoverNanos));
   }
 
