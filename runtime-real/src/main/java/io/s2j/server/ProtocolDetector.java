@@ -41,6 +41,18 @@ final class ProtocolDetector extends ByteToMessageDecoder {
       .maxAge(3600)
       .build();
 
+  /** Streams one HTTP/2 connection may have open at once (the SDKs multiplex sessions on one). */
+  static final int MAX_CONCURRENT_STREAMS = 1000;
+  /**
+   * The rapid-reset guard: a connection whose client resets more streams than this in one window
+   * is closed. Netty's default (200 per 30 s) closes a connection whose client legitimately
+   * cancels its sessions (a bench or consumer ending 1,000 read sessions at once); this allows
+   * every open stream to be cancelled five times over per window, which still bounds the work a
+   * client can cause with resets.
+   */
+  static final int MAX_RST_FRAMES_PER_WINDOW = 5 * MAX_CONCURRENT_STREAMS;
+  static final int RST_WINDOW_SECONDS = 30;
+
   private final Services services;
 
   ProtocolDetector(Services services) {
@@ -57,7 +69,8 @@ final class ProtocolDetector extends ByteToMessageDecoder {
     ChannelPipeline p = ctx.pipeline();
     if (prefaceSoFar) {
       p.addAfter(ctx.name(), "h2-codec", Http2FrameCodecBuilder.forServer()
-          .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(1000))
+          .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(MAX_CONCURRENT_STREAMS))
+          .decoderEnforceMaxRstFramesPerWindow(MAX_RST_FRAMES_PER_WINDOW, RST_WINDOW_SECONDS)
           .build());
       p.addAfter("h2-codec", "h2-multiplex", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
         @Override

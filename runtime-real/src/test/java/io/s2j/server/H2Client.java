@@ -74,6 +74,11 @@ final class H2Client implements AutoCloseable {
       stream.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
+    /** Cancels the exchange: closing an open HTTP/2 stream sends RST_STREAM (CANCEL). */
+    void cancel() {
+      stream.close().syncUninterruptibly();
+    }
+
     /** The whole response body, once it ended. */
     byte[] awaitBody() throws Exception {
       return body.get(30, TimeUnit.SECONDS);

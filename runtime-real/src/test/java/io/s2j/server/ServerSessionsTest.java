@@ -289,6 +289,31 @@ class ServerSessionsTest extends ServerFixture {
   }
 
   @Test
+  void aClientThatCancelsHundredsOfSessionsKeepsItsConnection() throws Exception {
+    String b = withStream();
+    appendBodies(b, "s", "seed");
+    int sessions = 3 * 200; // three times Netty's default rapid-reset allowance per window
+    try (H2Client own = new H2Client(server.port())) {
+      for (int round = 0; round < 3; round++) {
+        List<H2Client.Exchange> open = new ArrayList<>();
+        for (int i = 0; i < sessions / 3; i++) {
+          open.add(own.open(HttpMethod.GET, "/v1/streams/s/records?tail_offset=0&wait=30", s2s(b), true));
+        }
+        for (H2Client.Exchange ex : open) {
+          assertEquals(200, ex.awaitResponse().status().code());
+        }
+        for (H2Client.Exchange ex : open) {
+          ex.cancel();
+        }
+      }
+      H2Client.Exchange after = own.open(HttpMethod.GET, "/v1/streams/s/records?seq_num=0&wait=0", s2s(b), true);
+      assertEquals(200, after.awaitResponse().status().code(), "the connection still serves after " + sessions + " cancels");
+      ReadBatch batch = ReadBatch.parseFrom(frames(after.awaitBody()).get(0).message());
+      assertEquals(1, batch.getRecordsCount());
+    }
+  }
+
+  @Test
   void s2sReadErrorsBeforeTheStreamArePlainHttp() throws Exception {
     String b = withStream();
     H2Client.Exchange ex = h2.open(HttpMethod.GET, "/v1/streams/s/records?seq_num=3", s2s(b), true);
