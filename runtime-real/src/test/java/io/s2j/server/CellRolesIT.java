@@ -106,6 +106,9 @@ class CellRolesIT {
   void aCellOfRoleProcessesFailsOverAndStaysLinearizable() throws Exception {
     assumeTrue(Boolean.getBoolean("s2j.cell") || "true".equals(System.getenv("S2J_CELL_IT")),
         "the multi-process cell test runs with -Ds2j.cell=true (it takes minutes)");
+    SdkCompatibilityTest.assumeSdk();
+    assumeTrue(Files.isDirectory(SdkCompatibilityTest.SDK_DIR.resolve("node_modules").resolve("@node-rs").resolve("xxhash")),
+        "the cell test's clients need `npm ci` in runtime-real/src/test/sdk (@node-rs/xxhash is missing)");
     Path dir = Files.createDirectories(Path.of("target", "cell"));
     List<EtcdProcess> etcd = EtcdProcess.startClusterOrSkip(3);
     List<RoleJvm> jvms = new CopyOnWriteArrayList<>();

@@ -40,8 +40,9 @@ final class RoleJvm implements AutoCloseable {
     }
     long offset = Files.exists(log) ? Files.size(log) : 0;
     String java = ProcessHandle.current().info().command().orElse("java");
+    // GC pauses go to <log>.gc next to the role's log: a pause longer than a lease TTL costs the lease.
     List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-jar", ServerProcess.JAR.toString()));
+        "-Xlog:gc:file=" + log.toAbsolutePath() + ".gc:uptime,time", "-jar", ServerProcess.JAR.toString()));
     command.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
