@@ -390,6 +390,7 @@ class CellRolesIT {
       measured.forEach((k, v) -> say("FAILOVER %s: %s", k, v));
       tailerGaps.forEach((k, v) -> say("TAILERS %s: %s", k, v));
       restarts.forEach(r -> say("supervisor: %s", r));
+      STARTUP_RETRIES.forEach(r -> say("start-up retried: %s", r));
 
       assertEquals(List.of(), anomalies, "reads and tailers that got records out of place");
       assertEquals(0, lost, "acknowledged records lost");
@@ -430,9 +431,25 @@ class CellRolesIT {
       offsets.add(j.launch());
     }
     for (int i = 0; i < group.size(); i++) {
-      group.get(i).awaitReady(offsets.get(i));
+      try {
+        group.get(i).awaitReady(offsets.get(i));
+      } catch (IllegalStateException e) {
+        // A role whose first etcd calls outlast their 3 s deadline on a loaded machine exits 1 before
+        // it is ready (seen once: ch-3, "etcd scan: DEADLINE_EXCEEDED" while connecting). A supervisor
+        // restarting on failure starts it again; so does the test, once, and says so.
+        if (!e.getMessage().contains(" exited with ")) {
+          throw e;
+        }
+        String why = e.getMessage().lines().filter(l -> l.contains("Exception in thread")).findFirst().orElse("");
+        STARTUP_RETRIES.add(group.get(i).name + ": " + why);
+        say("start-up: %s exited before it was ready (%s); starting it again", group.get(i).name, why);
+        group.get(i).start();
+      }
     }
   }
+
+  /** Roles the initial start-up had to start twice (printed with the results). */
+  private static final List<String> STARTUP_RETRIES = new CopyOnWriteArrayList<>();
 
   private static long[] offsets(List<RoleJvm> group) throws IOException {
     long[] o = new long[group.size()];
