@@ -1,37 +1,62 @@
-// Concurrent clients of the official S2 TypeScript SDK against one stream of an s2j server,
-// recording what each client started and observed as a JSON-lines event log, which
-// ServerHistoryIT turns into an s2-verification history (S2HistoryRecorder, S2Jsonl) and checks
-// for linearizability with the project's checker (S2StreamModel).
+// Concurrent clients of the official S2 TypeScript SDK against streams of an s2j server (or a
+// cell of them), recording what each client started and observed as a JSON-lines event log, which
+// ServerHistoryIT and CellRolesIT turn into s2-verification histories, one per stream
+// (S2HistoryRecorder, S2Jsonl), and check for linearizability with the project's checker
+// (S2StreamModel); optionally also live tailers (read sessions) whose every received record is
+// logged for CellRolesIT to compare with the streams' final contents.
 //
-// Environment: S2J_ENDPOINT (base URL), S2J_BASIN and S2J_STREAM (existing), S2J_OUT (the event
-// log to write), S2J_CLIENTS (concurrent clients, default 4), S2J_DURATION_MS (how long to run,
-// default 3000), S2J_SEED (default 1).
+// Environment: S2J_ENDPOINTS (base URLs, comma-separated; or one in S2J_ENDPOINT), S2J_BASIN and
+// S2J_STREAMS (existing streams, comma-separated; or one in S2J_STREAM), S2J_OUT (the event log to
+// write), S2J_CLIENTS (concurrent clients per stream, default 4), S2J_SESSION_CLIENTS (how many of
+// a stream's clients append through an append session, default 1), S2J_DURATION_MS (how long to
+// run, default 3000; with S2J_STOP_ON_EOF=1 the clients also stop once stdin closes),
+// S2J_MATCH_P (probability that an append carries match_seq_num, default 0.25), S2J_READS
+// ("whole", the default: every read from seq num 0; "incremental": a client continues from the
+// tail and hash of its own last read), S2J_TAILERS (live tailers per stream, default 0) and
+// S2J_TAIL_OUT (their log), S2J_SEED (default 1). Every event carries its stream and the wall-clock
+// time it was logged at ("at", ms since the epoch).
 //
 // Operations, one at a time per client (s2-verification's collector does the same):
 //   append   1-3 records, sometimes with match_seq_num (the tail the client saw last) and/or
 //            fencing_token (the token the client believes is current), sometimes ending with a
 //            fence command setting a new token;
-//   read     check-tail, then every record below that tail from 0 (unary reads, as bytes),
-//            reported as the tail and the cumulative XXH3 stream hash of the bodies;
+//   read     check-tail, then every record below that tail (unary reads, as bytes), reported as
+//            the tail and the cumulative XXH3 stream hash of the bodies;
 //   checkTail.
-// Client 0 appends through an append session (s2s transport, one input in flight), the others
-// with unary appends (fetch transport). Outcomes: a success; a definite failure (the SDK says no
-// side effects, or a 4xx from the server other than 408); otherwise indefinite. A client that saw
-// an indefinite append failure takes a new client id (the collector's rule), so the recorder can
-// put that failure at the end of the history. Reads and check-tails always fail definitely.
+// Client i of the stream with index k goes through endpoint (i + k) mod |endpoints|; the first
+// S2J_SESSION_CLIENTS clients of a stream append through an append session (s2s transport, one
+// input in flight), the others with unary appends (fetch transport). Outcomes: a success; a
+// definite failure (the SDK says no side effects, or a 4xx from the server other than 408);
+// otherwise indefinite. A client that saw an indefinite append failure takes a new client id (the
+// collector's rule), so the recorder can put that failure at the end of the history. Reads and
+// check-tails always fail definitely.
+//
+// Tailer j of the stream with index k: a read session through endpoint j mod |endpoints|, s2s
+// transport when j + k is even, else fetch (SSE), from seq num 0 following the tail; after an
+// error it reopens from the seq num after the last record it received, as a user would. Its log
+// (S2J_TAIL_OUT): "open" (from), "rec" (seq, body as base64), "error", and at the end "done" (the
+// next seq num it waited for and whether it reached the stream's final tail).
 import { writeFileSync } from "node:fs";
-import { AppendInput, AppendRecord, S2, S2Error } from "@s2-dev/streamstore";
+import { AppendInput, AppendRecord, S2, S2Error, SeqNumMismatchError } from "@s2-dev/streamstore";
 import { xxh3 } from "@node-rs/xxhash";
 
-const endpoint = process.env.S2J_ENDPOINT;
+const endpoints = (process.env.S2J_ENDPOINTS ?? process.env.S2J_ENDPOINT ?? "").split(",").filter((e) => e !== "");
 const basinName = process.env.S2J_BASIN;
-const streamName = process.env.S2J_STREAM;
+const streamNames = (process.env.S2J_STREAMS ?? process.env.S2J_STREAM ?? "").split(",").filter((e) => e !== "");
 const out = process.env.S2J_OUT;
-if (!endpoint || !basinName || !streamName || !out) {
-  throw new Error("set S2J_ENDPOINT, S2J_BASIN, S2J_STREAM and S2J_OUT");
+if (endpoints.length === 0 || !basinName || streamNames.length === 0 || !out) {
+  throw new Error("set S2J_ENDPOINT(S), S2J_BASIN, S2J_STREAM(S) and S2J_OUT");
 }
 const clients = Number(process.env.S2J_CLIENTS ?? 4);
+const sessionClients = Number(process.env.S2J_SESSION_CLIENTS ?? 1);
 const durationMs = Number(process.env.S2J_DURATION_MS ?? 3000);
+const matchP = Number(process.env.S2J_MATCH_P ?? 0.25);
+const incrementalReads = (process.env.S2J_READS ?? "whole") === "incremental";
+const tailersPerStream = Number(process.env.S2J_TAILERS ?? 0);
+const tailOut = process.env.S2J_TAIL_OUT;
+if (tailersPerStream > 0 && !tailOut) {
+  throw new Error("set S2J_TAIL_OUT for the tailers' log");
+}
 let seed = BigInt(process.env.S2J_SEED ?? 1) & 0xffffffffn;
 
 // A small seeded generator (mulberry32), so a run's choices can be replayed.
@@ -63,10 +88,12 @@ function chain(streamHash, recordHash) {
 }
 
 const events = [];
-const log = (e) => events.push(JSON.stringify(e));
+const log = (e) => events.push(JSON.stringify({ ...e, at: Date.now() }));
+const tailEvents = [];
+const tailLog = (e) => tailEvents.push(JSON.stringify({ ...e, at: Date.now() }));
 
-// No retries: a retried append could land twice under one operation.
-function s2() {
+// No retries: a retried append could land twice under one operation (and a tailer reopens itself).
+function s2(endpoint) {
   return new S2({
     accessToken: "ignored",
     endpoints: { account: endpoint, basin: endpoint },
@@ -87,20 +114,25 @@ function definite(e) {
 const describe = (e) => `${e?.constructor?.name}: ${e?.status ?? ""} ${e?.code ?? ""} ${e?.message ?? e}`.slice(0, 300);
 
 let nextClientId = 0;
-let knownToken = null; // the last token some client set; clients use it, sometimes stale
 const deadline = Date.now() + durationMs;
-const stats = { ops: 0, ok: 0, definite: 0, indefinite: 0 };
+let stopped = false; // set when stdin closes (S2J_STOP_ON_EOF=1)
+const running = () => !stopped && Date.now() < deadline;
+const stats = { ops: 0, ok: 0, definite: 0, indefinite: 0, tailed: 0, tailErrors: 0 };
+// Per stream: its name and index, and the last token some client set (clients use it, sometimes stale).
+const streams = streamNames.map((name, index) => ({ name, index, knownToken: null }));
 
-async function runClient(index) {
+async function runClient(st, index) {
+  const streamName = st.name;
   let clientId = nextClientId++;
-  const useSession = index === 0;
-  const client = s2();
+  const useSession = index < sessionClients;
+  const client = s2(endpoints[(index + st.index) % endpoints.length]);
   const stream = client.basin(basinName).stream(streamName, { forceTransport: useSession ? "s2s" : "fetch" });
+  const readCache = { tail: 0, hash: 0n };
   let session = null;
   let lastTail = 0;
   let myToken = null;
   let n = 0;
-  while (Date.now() < deadline) {
+  while (running()) {
     const r = random();
     n++;
     stats.ops++;
@@ -109,24 +141,24 @@ async function runClient(index) {
       const records = [];
       const hashes = [];
       for (let k = 0; k < count; k++) {
-        const body = `c${index}-${clientId}-${n}-${k}`;
+        const body = `${streamName}-c${index}-${clientId}-${n}-${k}`;
         records.push(AppendRecord.string({ body }));
         hashes.push(bodyHash(Buffer.from(body, "utf8")).toString());
       }
       let setToken = null;
       if (random() < 0.08) {
-        setToken = `t${index}-${clientId}-${n}`;
+        setToken = `${streamName}-t${index}-${clientId}-${n}`;
         records.push(AppendRecord.fence(setToken));
         hashes.push(bodyHash(Buffer.from(setToken, "utf8")).toString());
       }
       const options = {};
-      if (random() < 0.25) {
+      if (random() < matchP) {
         options.matchSeqNum = lastTail;
       }
       if (random() < 0.3) {
-        options.fencingToken = random() < 0.8 ? (knownToken ?? "") : (myToken ?? "");
+        options.fencingToken = random() < 0.8 ? (st.knownToken ?? "") : (myToken ?? "");
       }
-      log({ t: "start", client: clientId, op: "append", hashes, match: options.matchSeqNum ?? null,
+      log({ t: "start", stream: streamName, client: clientId, op: "append", hashes, match: options.matchSeqNum ?? null,
         token: options.fencingToken ?? null, set: setToken });
       try {
         const input = AppendInput.create(records, options);
@@ -139,16 +171,16 @@ async function runClient(index) {
         } else {
           ack = await stream.append(input);
         }
-        log({ t: "ok", client: clientId, tail: ack.end.seqNum });
+        log({ t: "ok", stream: streamName, client: clientId, tail: ack.end.seqNum });
         stats.ok++;
         lastTail = ack.end.seqNum;
         if (setToken !== null) {
-          knownToken = setToken;
+          st.knownToken = setToken;
           myToken = setToken;
         }
       } catch (e) {
         const d = definite(e);
-        log({ t: "fail", client: clientId, definite: d, error: describe(e) });
+        log({ t: "fail", stream: streamName, client: clientId, definite: d, error: describe(e) });
         d ? stats.definite++ : stats.indefinite++;
         if (session !== null) {
           session.close().catch(() => {});
@@ -157,26 +189,29 @@ async function runClient(index) {
         if (!d) {
           clientId = nextClientId++;
         }
+        if (e instanceof SeqNumMismatchError && typeof e.expectedSeqNum === "number") {
+          lastTail = e.expectedSeqNum; // the tail the server reported: the next match_seq_num
+        }
         if (!(e instanceof S2Error && e.status === 412)) {
           await sleep(100); // the server is down or restarting: do not spin
         }
       }
     } else if (r < 0.8) {
-      const tail = await wholeRead(stream, clientId);
+      const tail = await wholeRead(stream, streamName, clientId, incrementalReads ? readCache : null);
       if (tail === null) {
         await sleep(50);
       } else {
         lastTail = tail;
       }
     } else {
-      log({ t: "start", client: clientId, op: "check_tail" });
+      log({ t: "start", stream: streamName, client: clientId, op: "check_tail" });
       try {
         const tail = (await stream.checkTail()).tail.seqNum;
-        log({ t: "ok", client: clientId, tail });
+        log({ t: "ok", stream: streamName, client: clientId, tail });
         stats.ok++;
         lastTail = tail;
       } catch (e) {
-        log({ t: "fail", client: clientId, definite: true, error: describe(e) });
+        log({ t: "fail", stream: streamName, client: clientId, definite: true, error: describe(e) });
         stats.definite++;
         await sleep(50);
       }
@@ -188,13 +223,20 @@ async function runClient(index) {
   await stream.close().catch(() => {});
 }
 
-// A whole-stream read: check-tail, then every record below that tail; logged as one Read.
-async function wholeRead(stream, clientId) {
-  log({ t: "start", client: clientId, op: "read" });
+// A whole-stream read: check-tail, then every record below that tail; logged as one Read. With a
+// cache (S2J_READS=incremental) it continues from the tail and hash of the client's last read,
+// which holds as long as the stream's prefix never changes (the tailers and the final whole read
+// check that it does not).
+async function wholeRead(stream, streamName, clientId, cache) {
+  log({ t: "start", stream: streamName, client: clientId, op: "read" });
   try {
     const tail = (await stream.checkTail()).tail.seqNum;
     let hash = 0n;
     let next = 0;
+    if (cache !== null && cache.tail <= tail) {
+      hash = cache.hash;
+      next = cache.tail;
+    }
     while (next < tail) {
       const batch = await stream.read({ start: { from: { seqNum: next } }, stop: { limits: { count: Math.min(1000, tail - next) } } },
         { as: "bytes" });
@@ -212,30 +254,111 @@ async function wholeRead(stream, clientId) {
         next++;
       }
     }
-    log({ t: "ok", client: clientId, tail, hash: hash.toString() });
+    log({ t: "ok", stream: streamName, client: clientId, tail, hash: hash.toString() });
     stats.ok++;
+    if (cache !== null) {
+      cache.tail = tail;
+      cache.hash = hash;
+    }
     return tail;
   } catch (e) {
-    log({ t: "fail", client: clientId, definite: true, error: describe(e) });
+    log({ t: "fail", stream: streamName, client: clientId, definite: true, error: describe(e) });
     stats.definite++;
     return null;
   }
 }
 
+// A live tailer (see the header): logs every record it receives; reopens after an error from the
+// seq num after the last record it got. Stops when tailer.stop is set (its reader is cancelled).
+async function runTailer(st, j) {
+  const endpoint = endpoints[j % endpoints.length];
+  const transport = (j + st.index) % 2 === 0 ? "s2s" : "fetch";
+  const tailer = { name: `${st.name}-t${j}`, endpoint, transport, next: 0, stop: false, reader: null };
+  st.tailers.push(tailer);
+  const stream = s2(endpoint).basin(basinName).stream(st.name, { forceTransport: transport });
+  const meta = { stream: st.name, tailer: tailer.name };
+  tailLog({ t: "start", ...meta, endpoint, transport });
+  while (!tailer.stop) {
+    try {
+      tailLog({ t: "open", ...meta, from: tailer.next });
+      const session = await stream.readSession({ start: { from: { seqNum: tailer.next } } }, { as: "bytes" });
+      const reader = session.getReader();
+      tailer.reader = reader;
+      if (tailer.stop) {
+        await reader.cancel("stopped").catch(() => {});
+        break;
+      }
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done) {
+          break;
+        }
+        tailLog({ t: "rec", ...meta, seq: value.seqNum, body: Buffer.from(value.body).toString("base64") });
+        stats.tailed++;
+        tailer.next = value.seqNum + 1;
+      }
+      tailer.reader = null;
+      if (!tailer.stop) {
+        tailLog({ t: "error", ...meta, next: tailer.next, error: "the session ended" });
+        stats.tailErrors++;
+      }
+    } catch (e) {
+      tailer.reader = null;
+      if (!tailer.stop) {
+        tailLog({ t: "error", ...meta, next: tailer.next, error: describe(e) });
+        stats.tailErrors++;
+        await sleep(200);
+      }
+    }
+  }
+  await stream.close().catch(() => {});
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-await Promise.all([...Array(clients).keys()].map(runClient));
-// A last whole-stream read once every client is done, by a client of its own: ServerHistoryIT
-// compares its hash with one computed in Java (hash4j) from the records read over HTTP.
-{
-  const stream = s2().basin(basinName).stream(streamName, { forceTransport: "fetch" });
+if (process.env.S2J_STOP_ON_EOF === "1") {
+  process.stdin.on("end", () => {
+    stopped = true;
+  });
+  process.stdin.resume();
+}
+const tailersDone = [];
+for (const st of streams) {
+  st.tailers = [];
+  for (let j = 0; j < tailersPerStream; j++) {
+    tailersDone.push(runTailer(st, j));
+  }
+}
+await Promise.all(streams.flatMap((st) => [...Array(clients).keys()].map((i) => runClient(st, i))));
+// A last whole-stream read of each stream once every client is done, by a client of its own:
+// ServerHistoryIT compares its hash with one computed in Java (hash4j) from the records read over
+// HTTP. Its tail is the stream's final tail, which the stream's tailers are then given 30 s to reach.
+for (const st of streams) {
+  const stream = s2(endpoints[0]).basin(basinName).stream(st.name, { forceTransport: "fetch" });
   let finalRead = null;
   for (let attempt = 0; attempt < 50 && finalRead === null; attempt++) {
-    finalRead = await wholeRead(stream, nextClientId++);
+    finalRead = await wholeRead(stream, st.name, nextClientId++, null);
     if (finalRead === null) {
       await sleep(200);
     }
   }
+  st.finalTail = finalRead;
 }
+const caughtUpBy = Date.now() + 30_000;
+for (const st of streams) {
+  for (const tailer of st.tailers) {
+    while (st.finalTail !== null && tailer.next < st.finalTail && Date.now() < caughtUpBy) {
+      await sleep(50);
+    }
+    tailer.stop = true;
+    tailLog({ t: "done", stream: st.name, tailer: tailer.name, next: tailer.next, finalTail: st.finalTail });
+    await tailer.reader?.cancel("stopped").catch(() => {});
+  }
+}
+await Promise.all(tailersDone);
 writeFileSync(out, events.join("\n") + "\n");
-console.log(JSON.stringify({ events: events.length, ...stats }));
+if (tailOut) {
+  writeFileSync(tailOut, tailEvents.join("\n") + "\n");
+}
+console.log(JSON.stringify({ events: events.length, tailEvents: tailEvents.length, ...stats }));
+process.exit(0);

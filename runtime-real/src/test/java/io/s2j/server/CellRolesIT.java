@@ -9,12 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.s2j.checker.CheckResult;
 import io.s2j.checker.Linearizability;
 import io.s2j.checker.Verdict;
-import io.s2j.checker.s2.AppendInput;
-import io.s2j.checker.s2.AppendOutput;
-import io.s2j.checker.s2.ReadInput;
 import io.s2j.checker.s2.ReadOutput;
 import io.s2j.checker.s2.S2Event;
-import io.s2j.checker.s2.S2HistoryRecorder;
 import io.s2j.checker.s2.S2Jsonl;
 import io.s2j.checker.s2.StreamHash;
 import io.s2j.runtime.real.EtcdProcess;
@@ -32,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,8 +45,9 @@ import org.junit.jupiter.api.Test;
 /**
  * A distributed cell on loopback, every role its own JVM started from {@code s2j-server.jar}: a
  * 3-member etcd, s3proxy, 3 channels + 2 spare channel hosts, 2 cachey nodes, 2 cops (one acts, one
- * stands by), 1 bgtask worker and 2 frontends in two zones. Clients (the JDK HTTP client) append to
- * and tail several streams through both frontends while the test kills a channel with
+ * stands by), 1 bgtask worker and 2 frontends in two zones. Clients of the official TypeScript SDK
+ * ({@code src/test/sdk/history.mjs}) append to (append sessions and unary appends), read and tail
+ * (read sessions, s2s and SSE) several streams through both frontends while the test kills a channel with
  * {@code kill -9} (a spare takes it over), restarts it (it stands by: the spare serving its channel
  * is alive), pauses another with {@code SIGSTOP} for longer than its lease (a spare takes it over;
  * after {@code SIGCONT} it finds its lease lost and exits, and the test's supervisor restarts it, as
@@ -57,8 +55,10 @@ import org.junit.jupiter.api.Test;
  * the first channel (whose own process, standing by, takes it back). Checks: each stream's recorded
  * history is linearizable
  * ({@link Linearizability}), every acknowledged record is read back at its acknowledged position,
+ * every tailer received exactly the stream's records from seq num 0 up to the final tail (no gap,
+ * duplicate or reorder, bodies equal; it reopens its session from the next seq num after an error),
  * every stream is served again after each fault within {@link #FAILOVER_BOUND_MS}; the fail-over
- * times are printed.
+ * times and how long each tailer went without a new record after each fault are printed.
  *
  * <p>Runs when {@code -Ds2j.cell=true} (about 3 minutes on 2 cores; {@code .ci/run} runs it once).
  */
@@ -69,6 +69,8 @@ class CellRolesIT {
   /** Every stream must have an acknowledged append within this long after each fault. */
   static final long FAILOVER_BOUND_MS = 30_000;
   private static final long T0 = System.nanoTime();
+  /** The wall clock at {@link #T0}: the Node side stamps its events with the wall clock. */
+  private static final long EPOCH_T0 = System.currentTimeMillis();
 
   private static long nowMs() {
     return (System.nanoTime() - T0) / 1_000_000;
@@ -78,38 +80,35 @@ class CellRolesIT {
     System.out.printf("[cell %7.3f] %s%n", nowMs() / 1000.0, String.format(fmt, args));
   }
 
-  /** One stream's history, its acknowledged records (seq → body) and the times of its acks. */
-  static final class StreamLog {
+  /** A record a tailer received: its seq num, body and when (test time, ms). */
+  record Received(long seq, byte[] body, long atMs) {}
+
+  /** One SDK read session tailer's log: what it received, its errors (reopened after), how it ended. */
+  static final class Tailer {
     final String name;
-    final S2HistoryRecorder recorder = new S2HistoryRecorder();
-    final TreeMap<Long, String> acked = new TreeMap<>();
-    final List<Long> ackTimesMs = new ArrayList<>();
-    /** How appends ended, by kind ("200", "412 seq_num_mismatch", "503 unavailable", …). */
-    final TreeMap<String, Long> failures = new TreeMap<>();
-    long nextClient;
-    long appendsAcked;
-    long readsOk;
-    long indefinite;
-    long definite;
+    final String stream;
+    String how = "";
+    final List<Received> received = new ArrayList<>();
+    final List<String> errors = new ArrayList<>();
+    long opens;
+    long doneNext = -1;
+    long finalTail = -1;
 
-    StreamLog(String name) {
+    Tailer(String name, String stream) {
       this.name = name;
-    }
-
-    synchronized long newClient() {
-      return nextClient++;
+      this.stream = stream;
     }
   }
 
   record Fault(String what, long atMs) {}
 
-  /** What a client saw that no correct cell can show (a record at the wrong position). */
-  private static final List<String> ANOMALIES = new CopyOnWriteArrayList<>();
-
   @Test
   void aCellOfRoleProcessesFailsOverAndStaysLinearizable() throws Exception {
     assumeTrue(Boolean.getBoolean("s2j.cell") || "true".equals(System.getenv("S2J_CELL_IT")),
         "the multi-process cell test runs with -Ds2j.cell=true (it takes minutes)");
+    SdkCompatibilityTest.assumeSdk();
+    assumeTrue(Files.isDirectory(SdkCompatibilityTest.SDK_DIR.resolve("node_modules").resolve("@node-rs").resolve("xxhash")),
+        "the cell test's clients need `npm ci` in runtime-real/src/test/sdk (@node-rs/xxhash is missing)");
     Path dir = Files.createDirectories(Path.of("target", "cell"));
     List<EtcdProcess> etcd = EtcdProcess.startClusterOrSkip(3);
     List<RoleJvm> jvms = new CopyOnWriteArrayList<>();
@@ -170,26 +169,33 @@ class CellRolesIT {
       String[] frontends = {"http://127.0.0.1:" + fe1Port, "http://127.0.0.1:" + fe2Port};
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
       send(http, frontends[0], "PUT", "/v1/basins/" + BASIN, 201);
-      List<StreamLog> streams = new ArrayList<>();
+      List<String> streams = new ArrayList<>();
       for (int i = 0; i < STREAMS; i++) {
-        StreamLog s = new StreamLog("s" + i);
-        send(http, frontends[i % 2], "PUT", "/v1/streams/" + s.name, 201);
+        String s = "s" + i;
+        send(http, frontends[i % 2], "PUT", "/v1/streams/" + s, 201);
         streams.add(s);
       }
 
-      AtomicBoolean clientsStop = new AtomicBoolean();
-      List<Thread> clients = new ArrayList<>();
-      for (StreamLog s : streams) {
-        for (int w = 0; w < 2; w++) {
-          String fe = frontends[w];
-          String tag = "w" + w;
-          clients.add(Thread.ofPlatform().name(s.name + "-" + tag).start(() -> writer(http, fe, s, tag, clientsStop)));
-        }
-        clients.add(Thread.ofPlatform().name(s.name + "-r").start(() -> reader(http, frontends, s, clientsStop)));
-      }
+      // The clients: the official TypeScript SDK (history.mjs), through both frontends. Per stream an
+      // append-session writer and a unary writer (match_seq_num on every append: they race, and an
+      // append of unknown outcome can only have landed at one position, which keeps the
+      // linearizability search small however many appends a fail-over leaves unknown), reads and
+      // check-tails between appends, and two read-session tailers (s2s and SSE) following the tail.
+      Path events = dir.resolve("sdk.events.jsonl");
+      Path tailEvents = dir.resolve("sdk.tail.jsonl");
+      Path nodeLog = dir.resolve("sdk.node.log");
+      Files.deleteIfExists(events);
+      Files.deleteIfExists(tailEvents);
+      Process node = ServerHistoryIT.startHistoryClients(Map.ofEntries(Map.entry("S2J_ENDPOINTS", String.join(",", frontends)),
+          Map.entry("S2J_BASIN", BASIN), Map.entry("S2J_STREAMS", String.join(",", streams)),
+          Map.entry("S2J_OUT", events.toAbsolutePath().toString()), Map.entry("S2J_TAIL_OUT", tailEvents.toAbsolutePath().toString()),
+          Map.entry("S2J_CLIENTS", "2"), Map.entry("S2J_SESSION_CLIENTS", "1"), Map.entry("S2J_MATCH_P", "1"),
+          Map.entry("S2J_READS", "incremental"), Map.entry("S2J_TAILERS", "2"), Map.entry("S2J_DURATION_MS", "600000"),
+          Map.entry("S2J_STOP_ON_EOF", "1"), Map.entry("S2J_SEED", Long.toString(System.nanoTime() & 0xffffffffL))), nodeLog);
 
       List<Fault> faults = new ArrayList<>();
       Map<String, String> measured = new LinkedHashMap<>();
+      Map<String, String> tailerGaps = new LinkedHashMap<>();
       Thread.sleep(6_000);
       List<RoleJvm> spares = List.of(sp1, sp2);
       // 1. kill -9 a channel: the cop hands it to a spare.
@@ -257,56 +263,103 @@ class CellRolesIT {
       faults.add(new Fault("kill -9 " + holder.name + ", the spare serving ch-1 (ch-1's standing-by process takes it back)", spareKilled));
       say("fault: kill -9 %s (serving ch-1)", holder.name);
       holder.kill();
-      long ch1Serving = awaitLine(List.of(ch1), new long[] {ch1Before}, "is SERVING", spareKilled + 20_000);
+      long ch1Serving = awaitLine(List.of(ch1), new long[] {ch1Before}, "is SERVING", spareKilled + FAILOVER_BOUND_MS);
       measured.put("kill -9 the spare serving ch-1: ch-1's process serving it again",
-          ch1Serving < 0 ? "not within 20 s" : (ch1Serving - spareKilled) + " ms after the kill");
+          ch1Serving < 0 ? "not within " + FAILOVER_BOUND_MS + " ms" : (ch1Serving - spareKilled) + " ms after the kill");
       sleepUntil(spareKilled + 14_000);
       say("restart %s (idle spare)", holder.name);
       holder.start();
       Thread.sleep(3_000);
       long end = nowMs();
-      clientsStop.set(true);
-      for (Thread t : clients) {
-        t.join(60_000);
+      node.getOutputStream().close(); // the SDK clients stop, then the tailers catch up to the final tails (30 s at most)
+      boolean nodeDone = node.waitFor(120, TimeUnit.SECONDS);
+      if (!nodeDone) {
+        node.destroyForcibly();
       }
-      say("clients stopped");
+      String nodeOut = Files.readString(nodeLog, StandardCharsets.UTF_8);
+      assertTrue(nodeDone && node.exitValue() == 0, "history.mjs failed:\n" + nodeOut);
+      say("clients stopped: %s", nodeOut.strip());
+      Map<String, List<String>> perStream = ServerHistoryIT.byStream(Files.readAllLines(events, StandardCharsets.UTF_8));
+      Map<String, ServerHistoryIT.Run> runs = new LinkedHashMap<>();
+      for (String s : streams) {
+        runs.put(s, ServerHistoryIT.convert(perStream.getOrDefault(s, List.of())));
+      }
+      Map<String, Tailer> tailers = tailers(Files.readAllLines(tailEvents, StandardCharsets.UTF_8));
 
-      // Fail-over per fault: for each stream, the longest time without an ack from the fault until the next fault.
+      // Fail-over per fault: for each stream, the longest time without an ack put down to the fault (it may last past
+      // the next fault); for each tailer, the same for the records it received.
       boolean allServed = true;
+      Map<String, long[]> streamGaps = new LinkedHashMap<>();
+      for (String s : streams) {
+        streamGaps.put(s, gapsByFault(runs.get(s).ackAtMs().stream().map(CellRolesIT::testMs).sorted().toList(), faults, end));
+      }
+      Map<String, long[]> tailerGapsMs = new LinkedHashMap<>();
+      for (Tailer t : tailers.values()) {
+        tailerGapsMs.put(t.name, gapsByFault(t.received.stream().map(Received::atMs).toList(), faults, end));
+      }
       for (int f = 0; f < faults.size(); f++) {
-        Fault fault = faults.get(f);
-        long until = f + 1 < faults.size() ? faults.get(f + 1).atMs() : end;
         StringBuilder per = new StringBuilder();
         long worst = 0;
-        for (StreamLog s : streams) {
-          long gap = longestGap(s, fault.atMs(), until);
-          worst = Math.max(worst, gap);
-          per.append(' ').append(s.name).append('=').append(gap);
-          allServed &= gap <= FAILOVER_BOUND_MS;
+        for (Map.Entry<String, long[]> g : streamGaps.entrySet()) {
+          worst = Math.max(worst, g.getValue()[f]);
+          per.append(' ').append(g.getKey()).append('=').append(g.getValue()[f]);
+          allServed &= g.getValue()[f] <= FAILOVER_BOUND_MS;
         }
-        measured.put(fault.what(), "longest time without an ack on a stream " + worst + " ms (per stream, ms:" + per + ")");
+        StringBuilder perTailer = new StringBuilder();
+        long worstTailer = 0;
+        for (Map.Entry<String, long[]> g : tailerGapsMs.entrySet()) {
+          worstTailer = Math.max(worstTailer, g.getValue()[f]);
+          perTailer.append(' ').append(g.getKey()).append('=').append(g.getValue()[f]);
+        }
+        measured.put(faults.get(f).what(), "longest time without an ack on a stream " + worst + " ms (per stream, ms:" + per + ")");
+        tailerGaps.put(faults.get(f).what(), "longest time a tailer received nothing " + worstTailer + " ms (per tailer, ms:" + perTailer + ")");
       }
 
-      // Read everything back through the other frontend: every acked record at its position.
+      // Read everything back through the second frontend: every acked record at its position; the
+      // Node side's final read (its XXH3) agrees with hash4j's over the same records.
       long lost = 0;
       long checked = 0;
-      for (StreamLog s : streams) {
-        long client = s.newClient();
-        s.recorder.start(client, ReadInput.INSTANCE);
-        long tail = checkTail(http, frontends[1], s.name);
-        List<String> bodies = readRange(http, frontends[1], s.name, 0, tail);
-        long hash = StreamHash.EMPTY;
-        for (String b : bodies) {
-          hash = StreamHash.chain(hash, StreamHash.ofBody(b.getBytes(StandardCharsets.UTF_8)));
-        }
-        s.recorder.finish(client, new ReadOutput(tail, hash));
-        for (Map.Entry<Long, String> a : s.acked.entrySet()) {
+      List<String> anomalies = new ArrayList<>();
+      Map<String, List<byte[]>> contents = new LinkedHashMap<>();
+      for (String s : streams) {
+        long tail = checkTail(http, frontends[1], s);
+        List<byte[]> bodies = readRange(http, frontends[1], s, 0, tail);
+        contents.put(s, bodies);
+        for (Map.Entry<Long, Long> a : runs.get(s).ackedHashes().entrySet()) {
           checked++;
-          if (a.getKey() >= bodies.size() || !bodies.get(a.getKey().intValue()).equals(a.getValue())) {
+          if (a.getKey() >= bodies.size() || StreamHash.ofBody(bodies.get(a.getKey().intValue())) != a.getValue()) {
             lost++;
-            say("LOST: %s seq %d acked with body %s", s.name, a.getKey(), a.getValue());
+            say("LOST: %s seq %d acked with body hash %s", s, a.getKey(), Long.toUnsignedString(a.getValue()));
           }
         }
+        ReadOutput last = lastRead(runs.get(s).events());
+        assertTrue(last.tail() <= bodies.size(), s + ": the final tail " + bodies.size() + " is below the Node side's " + last.tail());
+        long hash = StreamHash.EMPTY;
+        for (int i = 0; i < last.tail(); i++) {
+          hash = StreamHash.chain(hash, StreamHash.ofBody(bodies.get(i)));
+        }
+        assertEquals(last.streamHash(), hash, s + ": XXH3 stream hash of Node and of hash4j over the first " + last.tail() + " records");
+        perStream.getOrDefault(s, List.of()).stream().filter(l -> l.contains("was expected")).forEach(l -> anomalies.add(s + ": " + l));
+      }
+
+      // Each tailer received exactly the stream's records from 0 up to its final tail, in order, bodies equal.
+      long tailed = 0;
+      for (Tailer t : tailers.values()) {
+        List<byte[]> bodies = contents.get(t.stream);
+        for (int i = 0; i < t.received.size(); i++) {
+          Received r = t.received.get(i);
+          if (r.seq() != i) {
+            anomalies.add(t.name + ": received seq num " + r.seq() + " as its record #" + i + " (a gap, duplicate or reorder)");
+            break;
+          }
+          if (i >= bodies.size() || !Arrays.equals(bodies.get(i), r.body())) {
+            anomalies.add(t.name + ": the body of seq num " + i + " differs from the stream's");
+            break;
+          }
+        }
+        tailed += t.received.size();
+        say("tailer %s (%s): %d records, %d opens, %d errors%s", t.name, t.how, t.received.size(), t.opens, t.errors.size(),
+            t.errors.isEmpty() ? "" : " (" + t.errors.stream().distinct().limit(4).collect(Collectors.joining("; ")) + ")");
       }
 
       // Linearizability of each stream's history.
@@ -315,32 +368,39 @@ class CellRolesIT {
       long indefinite = 0;
       long definite = 0;
       long reads = 0;
-      for (StreamLog s : streams) {
-        List<S2Event> events = s.recorder.events();
-        Path history = dir.resolve(s.name + ".history.jsonl");
+      for (String s : streams) {
+        ServerHistoryIT.Run run = runs.get(s);
+        Path history = dir.resolve(s + ".history.jsonl");
         try (OutputStream out = Files.newOutputStream(history)) {
-          S2Jsonl.write(events, out);
+          S2Jsonl.write(run.events(), out);
         }
         long t = System.nanoTime();
-        CheckResult result = ServerHistoryIT.check(events);
-        verdicts.put(s.name, result.verdict());
-        say("%s: %d events, %d acked appends, %d reads, %d indefinite and %d definite failures (not 412s): %s (checked in %d ms); appends: %s",
-            s.name, events.size(), s.appendsAcked, s.readsOk, s.indefinite, s.definite, result.verdict(), (System.nanoTime() - t) / 1_000_000,
-            s.failures);
-        appends += s.appendsAcked;
-        reads += s.readsOk;
-        indefinite += s.indefinite;
-        definite += s.definite;
+        CheckResult result = ServerHistoryIT.check(run.events());
+        verdicts.put(s, result.verdict());
+        say("%s: %d events, %d acked appends, %d reads, %d indefinite and %d definite failures (%d not 412s): %s (checked in %d ms)",
+            s, run.events().size(), run.appendsAcked(), run.readsOk(), run.indefinite(), run.definite(), run.notConditionFailures(),
+            result.verdict(), (System.nanoTime() - t) / 1_000_000);
+        appends += run.appendsAcked();
+        reads += run.readsOk();
+        indefinite += run.indefinite();
+        definite += run.definite();
       }
-      say("RESULT: %d acked appends, %d reads, %d indefinite and %d definite failures; %d acked records read back, %d lost",
-          appends, reads, indefinite, definite, checked, lost);
+      say("RESULT: %d acked appends, %d reads, %d indefinite and %d definite failures; %d acked records read back, %d lost;"
+          + " %d records received by %d tailers", appends, reads, indefinite, definite, checked, lost, tailed, tailers.size());
       measured.forEach((k, v) -> say("FAILOVER %s: %s", k, v));
+      tailerGaps.forEach((k, v) -> say("TAILERS %s: %s", k, v));
       restarts.forEach(r -> say("supervisor: %s", r));
+      STARTUP_RETRIES.forEach(r -> say("start-up retried: %s", r));
 
-      assertEquals(List.of(), ANOMALIES, "reads that returned records out of place");
+      assertEquals(List.of(), anomalies, "reads and tailers that got records out of place");
       assertEquals(0, lost, "acknowledged records lost");
       verdicts.forEach((s, v) -> assertEquals(Verdict.LINEARIZABLE, v, "history of " + s));
       assertTrue(appends >= 200 && reads >= 30, "a history worth checking: " + appends + " appends, " + reads + " reads");
+      assertEquals(2 * STREAMS, tailers.size(), "tailers: " + tailers.keySet());
+      for (Tailer t : tailers.values()) {
+        assertTrue(t.finalTail > 0 && t.finalTail <= contents.get(t.stream).size(), t.name + ": the final tail " + t.finalTail);
+        assertEquals(t.finalTail, t.received.size(), t.name + " received the whole stream " + t.stream + " up to its final tail");
+      }
       assertTrue(allServed, "every stream acked an append within " + FAILOVER_BOUND_MS + " ms of each fault: " + measured);
       assertTrue(firstAckOnNew >= 0 && standbyActing >= 0, "the standby cop took over and activated a new stream: " + measured);
     } finally {
@@ -371,9 +431,25 @@ class CellRolesIT {
       offsets.add(j.launch());
     }
     for (int i = 0; i < group.size(); i++) {
-      group.get(i).awaitReady(offsets.get(i));
+      try {
+        group.get(i).awaitReady(offsets.get(i));
+      } catch (IllegalStateException e) {
+        // A role whose first etcd calls outlast their 3 s deadline on a loaded machine exits 1 before
+        // it is ready (seen once: ch-3, "etcd scan: DEADLINE_EXCEEDED" while connecting). A supervisor
+        // restarting on failure starts it again; so does the test, once, and says so.
+        if (!e.getMessage().contains(" exited with ")) {
+          throw e;
+        }
+        String why = e.getMessage().lines().filter(l -> l.contains("Exception in thread")).findFirst().orElse("");
+        STARTUP_RETRIES.add(group.get(i).name + ": " + why);
+        say("start-up: %s exited before it was ready (%s); starting it again", group.get(i).name, why);
+        group.get(i).start();
+      }
     }
   }
+
+  /** Roles the initial start-up had to start twice (printed with the results). */
+  private static final List<String> STARTUP_RETRIES = new CopyOnWriteArrayList<>();
 
   private static long[] offsets(List<RoleJvm> group) throws IOException {
     long[] o = new long[group.size()];
@@ -413,115 +489,80 @@ class CellRolesIT {
     return aActs ? a : b;
   }
 
-  /** The longest stretch of {@code [from, until]} without an ack on {@code s}. */
-  private static long longestGap(StreamLog s, long from, long until) {
-    List<Long> times;
-    synchronized (s) {
-      times = new ArrayList<>(s.ackTimesMs);
-    }
-    long last = from;
-    long worst = 0;
-    for (long t : times) {
-      if (t < from) {
-        continue;
-      }
-      if (t > until) {
-        break;
-      }
-      worst = Math.max(worst, t - last);
-      last = t;
-    }
-    return Math.max(worst, until - last);
-  }
-
-  // ---- clients ----
+  /**
+   * A gap in a stream's acks (or a tailer's records) is put down to the last fault at most this long
+   * after the gap began: a stream affected by a fault has its last ack just before the fault (its
+   * writers ack several times a second), so a gap beginning just before a fault is that fault's,
+   * and one beginning later is the latest earlier fault's (acks in flight ended after it).
+   */
+  private static final long ATTRIBUTION_SLACK_MS = 2_000;
 
   /**
-   * Appends one record at a time with {@code match_seq_num} = the tail it last learnt (from its
-   * ack, or from a 412's {@code seq_num_mismatch}): the two writers of a stream race, and an append
-   * whose outcome is unknown can only have landed at that one position, which keeps the
-   * linearizability search small however many appends a fail-over leaves unknown.
+   * Per fault, the longest gap without an event at one of {@code timesMs} (ascending) put down to
+   * it (see {@link #ATTRIBUTION_SLACK_MS}), counted from the later of the gap's start and the
+   * fault; an outage that outlasts the next fault counts whole, and one still running at {@code
+   * end} counts up to it.
    */
-  private static void writer(HttpClient http, String fe, StreamLog s, String tag, AtomicBoolean stop) {
-    long client = s.newClient();
-    long n = 0;
-    long backoff = 100;
-    long expected = 0;
-    while (!stop.get()) {
-      String body = s.name + "-" + tag + "-" + client + "-" + (n++);
-      long hash = StreamHash.ofBody(body.getBytes(StandardCharsets.UTF_8));
-      synchronized (s) {
-        s.recorder.start(client, new AppendInput(List.of(hash), expected, null, null));
+  private static long[] gapsByFault(List<Long> timesMs, List<Fault> faults, long end) {
+    long[] worst = new long[faults.size()];
+    List<Long> times = new ArrayList<>(timesMs);
+    times.add(end);
+    for (int i = 0; i + 1 < times.size(); i++) {
+      long from = times.get(i);
+      long to = times.get(i + 1);
+      if (from >= end) {
+        break;
       }
-      Outcome o = append(http, fe, s.name, body, expected);
-      synchronized (s) {
-        s.failures.merge(o.kind(), 1L, Long::sum);
-        if (o.tail >= 0) {
-          s.recorder.finish(client, new AppendOutput(o.tail));
-          s.acked.put(o.tail - 1, body);
-          s.ackTimesMs.add(nowMs());
-          s.appendsAcked++;
-          backoff = 100;
-          expected = o.tail;
-        } else {
-          s.recorder.fail(client, o.definite);
-          if (o.mismatch >= 0) {
-            expected = o.mismatch;
-          } else if (o.definite) {
-            s.definite++;
-          } else {
-            s.indefinite++;
-            client = s.nextClient++;
-          }
+      int f = -1;
+      for (int k = 0; k < faults.size(); k++) {
+        if (faults.get(k).atMs() <= from + ATTRIBUTION_SLACK_MS) {
+          f = k;
         }
       }
-      if (o.tail < 0 && o.mismatch < 0) {
-        sleep(backoff);
-        backoff = Math.min(1_000, backoff * 2);
+      if (f >= 0 && to > faults.get(f).atMs()) {
+        worst[f] = Math.max(worst[f], to - Math.max(from, faults.get(f).atMs()));
       }
     }
+    return worst;
   }
 
-  /** A polling tailer: check-tail, then the records between what it has read and that tail; recorded as a whole-stream read. */
-  private static void reader(HttpClient http, String[] frontends, StreamLog s, AtomicBoolean stop) {
-    long client = s.newClient();
-    long next = 0;
-    long hash = StreamHash.EMPTY;
-    int k = 0;
-    while (!stop.get()) {
-      String fe = frontends[k++ % frontends.length];
-      synchronized (s) {
-        s.recorder.start(client, ReadInput.INSTANCE);
+  /** A wall-clock time of the Node side (ms since the epoch) on the test's clock ({@link #nowMs()}). */
+  private static long testMs(long epochMs) {
+    return epochMs - EPOCH_T0;
+  }
+
+  /** The tailers' log of history.mjs, by tailer. */
+  private static Map<String, Tailer> tailers(List<String> lines) throws IOException {
+    Map<String, Tailer> out = new TreeMap<>();
+    for (String line : lines) {
+      if (line.isBlank()) {
+        continue;
       }
-      try {
-        long tail = checkTail(http, fe, s.name);
-        long h = hash;
-        List<String> bodies = readRange(http, fe, s.name, next, tail);
-        for (String b : bodies) {
-          h = StreamHash.chain(h, StreamHash.ofBody(b.getBytes(StandardCharsets.UTF_8)));
+      JsonNode e = JSON.readTree(line);
+      Tailer t = out.computeIfAbsent(e.path("tailer").asText(), k -> new Tailer(k, e.path("stream").asText()));
+      switch (e.path("t").asText()) {
+        case "start" -> t.how = e.path("transport").asText() + " via " + e.path("endpoint").asText();
+        case "open" -> t.opens++;
+        case "rec" -> t.received.add(new Received(e.path("seq").asLong(), Base64.getDecoder().decode(e.path("body").asText()),
+            testMs(e.path("at").asLong())));
+        case "error" -> t.errors.add(e.path("error").asText());
+        case "done" -> {
+          t.doneNext = e.path("next").asLong();
+          t.finalTail = e.path("finalTail").isNull() ? -1 : e.path("finalTail").asLong();
         }
-        synchronized (s) {
-          s.recorder.finish(client, new ReadOutput(tail, h));
-          s.readsOk++;
-        }
-        next = tail;
-        hash = h;
-        sleep(100);
-      } catch (IllegalStateException e) {
-        ANOMALIES.add(s.name + ": " + e.getMessage());
-        synchronized (s) {
-          s.recorder.fail(client, true);
-        }
-        return;
-      } catch (Exception e) {
-        synchronized (s) {
-          s.recorder.fail(client, true);
-          s.definite++;
-        }
-        sleep(200);
+        default -> throw new IllegalArgumentException("unknown tailer event " + line);
       }
     }
+    return out;
   }
+
+  /** The last successful whole-stream read of a history (the Node side's final one). */
+  private static ReadOutput lastRead(List<S2Event> events) {
+    return (ReadOutput) events.stream().filter(e -> e instanceof S2Event.Finish f && f.finish() instanceof ReadOutput)
+        .map(e -> ((S2Event.Finish) e).finish()).reduce((x, y) -> y).orElseThrow();
+  }
+
+  // ---- the JDK client, for set-up, the new stream after the cop's death, and the final read ----
 
   /** An append's outcome: the tail after it (-1 if it failed), the tail a 412 reported (else -1), how it ended. */
   record Outcome(long tail, long mismatch, boolean definite, String kind) {}
@@ -581,8 +622,8 @@ class CellRolesIT {
   }
 
   /** The bodies of records {@code [from, to)}, checked to be at consecutive positions. */
-  private static List<String> readRange(HttpClient http, String fe, String stream, long from, long to) throws Exception {
-    List<String> out = new ArrayList<>();
+  private static List<byte[]> readRange(HttpClient http, String fe, String stream, long from, long to) throws Exception {
+    List<byte[]> out = new ArrayList<>();
     long next = from;
     while (next < to) {
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(fe + "/v1/streams/" + stream + "/records?seq_num=" + next
@@ -602,7 +643,7 @@ class CellRolesIT {
         if (rec.path("seq_num").asLong() != next) {
           throw new IllegalStateException("read " + rec.path("seq_num") + " where " + next + " was expected");
         }
-        out.add(new String(Base64.getDecoder().decode(rec.path("body").asText("")), StandardCharsets.UTF_8));
+        out.add(Base64.getDecoder().decode(rec.path("body").asText("")));
         next++;
       }
     }
@@ -616,11 +657,4 @@ class CellRolesIT {
     assertEquals(status, r.statusCode(), method + " " + path + ": " + r.body());
   }
 
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
 }

@@ -40,8 +40,10 @@ final class RoleJvm implements AutoCloseable {
     }
     long offset = Files.exists(log) ? Files.size(log) : 0;
     String java = ProcessHandle.current().info().command().orElse("java");
+    // GC pauses go to <log>.<pid>.gc next to the role's log, one file per incarnation (no rotation):
+    // a pause longer than a lease TTL costs the process its lease.
     List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-jar", ServerProcess.JAR.toString()));
+        "-Xlog:gc:file=" + log.toAbsolutePath() + ".%p.gc:uptime,time:filecount=0", "-jar", ServerProcess.JAR.toString()));
     command.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

@@ -62,8 +62,13 @@ class ServerHistoryIT {
   private static final String BASIN = "history-basin";
   private static final String STREAM = "s";
 
-  /** A recorded run: the history's events and the Node side's final whole-stream read. */
-  record Run(List<S2Event> events, long appendsAcked, long readsOk, long indefinite, long definite, long notConditionFailures) {}
+  /**
+   * A recorded run of one stream: the history's events, counts of how operations ended, the
+   * acknowledged records (seq num → XXH3 body hash) and when each append was acknowledged (the
+   * Node side's wall clock, ms since the epoch).
+   */
+  record Run(List<S2Event> events, long appendsAcked, long readsOk, long indefinite, long definite, long notConditionFailures,
+      TreeMap<Long, Long> ackedHashes, List<Long> ackAtMs) {}
 
   @Test
   void concurrentSdkClientsProduceALinearizableHistory(@TempDir Path root) throws Exception {
@@ -144,14 +149,9 @@ class ServerHistoryIT {
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       send(http, server.base(), "PUT", "/v1/basins/" + BASIN, 201);
       send(http, server.base(), "PUT", "/v1/streams/" + STREAM, 201);
-      ProcessBuilder pb = new ProcessBuilder(List.of("node", "history.mjs"))
-          .directory(SDK_DIR.toFile())
-          .redirectErrorStream(true)
-          .redirectOutput(nodeLog.toFile());
-      pb.environment().putAll(Map.of("S2J_ENDPOINT", server.base(), "S2J_BASIN", BASIN, "S2J_STREAM", STREAM,
+      Process node = startHistoryClients(Map.of("S2J_ENDPOINT", server.base(), "S2J_BASIN", BASIN, "S2J_STREAM", STREAM,
           "S2J_OUT", nodeEvents.toAbsolutePath().toString(), "S2J_CLIENTS", Integer.toString(clients),
-          "S2J_DURATION_MS", Long.toString(durationMs), "S2J_SEED", Long.toString(System.nanoTime() & 0xffffffffL)));
-      Process node = pb.start();
+          "S2J_DURATION_MS", Long.toString(durationMs), "S2J_SEED", Long.toString(System.nanoTime() & 0xffffffffL)), nodeLog);
       for (int k = 1; k <= kills; k++) {
         Thread.sleep(durationMs / (kills + 1));
         server.kill();
@@ -183,16 +183,39 @@ class ServerHistoryIT {
           + " %d of them not 412s), tail %d: %s%n", name, run.events().size(), run.appendsAcked(), run.readsOk(), run.indefinite(),
           run.definite(), run.notConditionFailures(), last.tail(), history);
       return new Run(S2Jsonl.parse(Files.readAllBytes(history)), run.appendsAcked(), run.readsOk(), run.indefinite(), run.definite(),
-          run.notConditionFailures());
+          run.notConditionFailures(), run.ackedHashes(), run.ackAtMs());
     } finally {
       server.close();
     }
   }
 
-  /** The Node event log as an s2-verification history, through {@link S2HistoryRecorder}. */
+  /** Starts {@code history.mjs} (its environment: the script's header) with its output in {@code log}. */
+  static Process startHistoryClients(Map<String, String> env, Path log) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(List.of("node", "history.mjs"))
+        .directory(SDK_DIR.toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    return pb.start();
+  }
+
+  /** The lines of a Node event log of several streams, by stream (in the order they first appear). */
+  static Map<String, List<String>> byStream(List<String> lines) throws Exception {
+    Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+    for (String line : lines) {
+      if (!line.isBlank()) {
+        out.computeIfAbsent(JSON.readTree(line).path("stream").asText(), k -> new ArrayList<>()).add(line);
+      }
+    }
+    return out;
+  }
+
+  /** The Node event log of one stream as an s2-verification history, through {@link S2HistoryRecorder}. */
   static Run convert(List<String> lines) throws Exception {
     S2HistoryRecorder recorder = new S2HistoryRecorder();
     Map<Long, S2Call> running = new TreeMap<>();
+    TreeMap<Long, Long> ackedHashes = new TreeMap<>();
+    List<Long> ackAtMs = new ArrayList<>();
     long appendsAcked = 0;
     long readsOk = 0;
     long indefinite = 0;
@@ -227,6 +250,10 @@ class ServerHistoryIT {
             case AppendInput a -> {
               recorder.finish(client, new AppendOutput(tail));
               appendsAcked++;
+              for (int i = 0; i < a.recordHashes().size(); i++) {
+                ackedHashes.put(tail - a.recordHashes().size() + i, a.recordHashes().get(i));
+              }
+              ackAtMs.add(e.path("at").asLong());
             }
             case ReadInput r -> {
               recorder.finish(client, new ReadOutput(tail, Long.parseUnsignedLong(e.path("hash").asText())));
@@ -251,7 +278,7 @@ class ServerHistoryIT {
         default -> throw new IllegalArgumentException("unknown event " + line);
       }
     }
-    return new Run(recorder.events(), appendsAcked, readsOk, indefinite, definite, notConditionFailures);
+    return new Run(recorder.events(), appendsAcked, readsOk, indefinite, definite, notConditionFailures, ackedHashes, ackAtMs);
   }
 
   static CheckResult check(List<S2Event> events) throws Exception {
