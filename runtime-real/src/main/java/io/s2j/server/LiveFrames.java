@@ -1,0 +1,124 @@
+package io.s2j.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.s2j.frontend.ReadSession;
+import io.s2j.record.SequencedRecord;
+import io.s2j.record.StreamPosition;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Live batches encoded once for all the read sessions at a stream's tail (fan-out). A {@link
+ * ReadSession.Batch#shared() shared} batch reaches every follower that takes it whole as the same
+ * records list; the first session to see it encodes it (per wire form: an S2S frame per
+ * compression, the {@code data:} part of an SSE event per record format) and every session gets a
+ * retained duplicate of those bytes instead of encoding its own copy.
+ *
+ * <p>Used only on the frontend's executor (in the read sessions' sinks), so it needs no locks.
+ * An entry lives until the frontend's current task — the one that delivers the batch to every
+ * follower — has finished: it is dropped (its buffers released) by a task queued behind it. A
+ * session that gets the same batch later (replayed after a pause) encodes it again, which is
+ * correct, only not shared.
+ */
+final class LiveFrames {
+  private static final int COMPRESSIONS = S2sFrames.Compression.values().length;
+  private static final int VARIANTS = COMPRESSIONS + RecordFormat.values().length;
+
+  private final Frontend fe;
+  /** Batches delivered in the current frontend task; usually one. */
+  private final List<Entry> entries = new ArrayList<>();
+  private long encoded;
+  private long reused;
+
+  LiveFrames(Frontend fe) {
+    this.fe = fe;
+  }
+
+  private static final class Entry {
+    final List<SequencedRecord> records;
+    final StreamPosition tail;
+    final ByteBuf[] bufs = new ByteBuf[VARIANTS];
+
+    Entry(List<SequencedRecord> records, StreamPosition tail) {
+      this.records = records;
+      this.tail = tail;
+    }
+
+    void release() {
+      for (int i = 0; i < bufs.length; i++) {
+        if (bufs[i] != null) {
+          bufs[i].release();
+          bufs[i] = null;
+        }
+      }
+    }
+  }
+
+  /** The S2S frame of shared batch {@code b}; the caller owns the returned reference. */
+  ByteBuf s2s(ReadSession.Batch b, S2sFrames.Compression compression, ByteBufAllocator alloc) {
+    Entry e = entry(b);
+    int slot = compression.ordinal();
+    if (e.bufs[slot] == null) {
+      e.bufs[slot] = S2sFrames.message(alloc, Protos.readBatch(b.records(), b.tail()), compression);
+      encoded++;
+    } else {
+      reused++;
+    }
+    return e.bufs[slot].retainedDuplicate();
+  }
+
+  /**
+   * The part of shared batch {@code b}'s SSE event that is the same for every session,
+   * {@code "data: <json>\n\n"} (the {@code event:} and {@code id:} lines are the session's own);
+   * the caller owns the returned reference.
+   */
+  ByteBuf sseData(ReadSession.Batch b, RecordFormat format, ByteBufAllocator alloc) {
+    Entry e = entry(b);
+    int slot = COMPRESSIONS + format.ordinal();
+    if (e.bufs[slot] == null) {
+      e.bufs[slot] = sseDataOf(b.records(), b.tail(), format, alloc);
+      encoded++;
+    } else {
+      reused++;
+    }
+    return e.bufs[slot].retainedDuplicate();
+  }
+
+  static ByteBuf sseDataOf(List<SequencedRecord> records, StreamPosition tail, RecordFormat format, ByteBufAllocator alloc) {
+    byte[] json = Json.bytes(Json.readBatch(records, tail, format));
+    ByteBuf buf = alloc.directBuffer(json.length + 8);
+    buf.writeCharSequence("data: ", StandardCharsets.US_ASCII);
+    buf.writeBytes(json);
+    buf.writeCharSequence("\n\n", StandardCharsets.US_ASCII);
+    return buf;
+  }
+
+  /** Encodings made and reused so far (for tests and metrics). */
+  long encoded() {
+    return encoded;
+  }
+
+  long reused() {
+    return reused;
+  }
+
+  private Entry entry(ReadSession.Batch b) {
+    if (!b.shared()) {
+      throw new IllegalArgumentException("only shared live batches are encoded once");
+    }
+    for (Entry e : entries) {
+      if (e.records == b.records() && e.tail.equals(b.tail())) {
+        return e;
+      }
+    }
+    Entry e = new Entry(b.records(), b.tail());
+    entries.add(e);
+    fe.run(() -> {
+      entries.remove(e);
+      e.release();
+    });
+    return e;
+  }
+}
