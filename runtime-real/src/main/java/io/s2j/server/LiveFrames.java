@@ -29,8 +29,9 @@ final class LiveFrames {
   private final Frontend fe;
   /** Batches delivered in the current frontend task; usually one. */
   private final List<Entry> entries = new ArrayList<>();
-  private long encoded;
-  private long reused;
+  /** Written on the frontend's executor only; volatile for readers elsewhere (tests). */
+  private volatile long encoded;
+  private volatile long reused;
 
   LiveFrames(Frontend fe) {
     this.fe = fe;

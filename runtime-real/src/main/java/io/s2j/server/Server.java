@@ -80,6 +80,11 @@ public final class Server implements AutoCloseable {
     this.serverChannel = serverChannel;
   }
 
+  /** The live batches encoded once for all tailing read sessions (tests read its counts). */
+  LiveFrames liveFrames() {
+    return services.liveFrames();
+  }
+
   /** Starts a server: the cell first, then the listener. */
   public static Server start(ServerConfig config) {
     return start(config, objectStore(config.storage()));
