@@ -6,7 +6,6 @@ import io.s2j.frontend.ReadSession;
 import io.s2j.record.SequencedRecord;
 import io.s2j.record.StreamPosition;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -17,25 +16,26 @@ import java.util.List;
  * retained duplicate of those bytes instead of encoding its own copy.
  *
  * <p>Used only on the frontend's executor (in the read sessions' sinks), so it needs no locks.
- * An entry lives until the frontend's current task — the one that delivers the batch to every
- * follower — has finished: it is dropped (its buffers released) by a task queued behind it. A
- * session that gets the same batch later (replayed after a pause) encodes it again, which is
+ * The encodings of the last {@link #BATCHES_MAX} shared batches are kept (at most about {@link
+ * #BYTES_MAX}), not only while the frontend delivers a batch to every follower: a session paused by
+ * back-pressure replays the live batches it held when it resumes, and with a slow client hundreds
+ * of sessions do that; they find their encodings here. An older batch is encoded again, which is
  * correct, only not shared.
  */
 final class LiveFrames {
   private static final int COMPRESSIONS = S2sFrames.Compression.values().length;
   private static final int VARIANTS = COMPRESSIONS + RecordFormat.values().length;
+  static final int BATCHES_MAX = 256;
+  static final long BYTES_MAX = 16L << 20;
 
-  private final Frontend fe;
-  /** Batches delivered in the current frontend task; usually one. */
-  private final List<Entry> entries = new ArrayList<>();
+  /** The most recent shared batches, oldest first. */
+  private final java.util.ArrayDeque<Entry> entries = new java.util.ArrayDeque<>();
+  private long bytes;
   /** Written on the frontend's executor only; volatile for readers elsewhere (tests). */
   private volatile long encoded;
   private volatile long reused;
 
-  LiveFrames(Frontend fe) {
-    this.fe = fe;
-  }
+  LiveFrames() {}
 
   private static final class Entry {
     final List<SequencedRecord> records;
@@ -63,7 +63,7 @@ final class LiveFrames {
     int slot = compression.ordinal();
     if (e.bufs[slot] == null) {
       e.bufs[slot] = S2sFrames.message(alloc, Protos.readBatch(b.records(), b.tail()), compression);
-      encoded++;
+      added(e.bufs[slot]);
     } else {
       reused++;
     }
@@ -80,7 +80,7 @@ final class LiveFrames {
     int slot = COMPRESSIONS + format.ordinal();
     if (e.bufs[slot] == null) {
       e.bufs[slot] = sseDataOf(b.records(), b.tail(), format, alloc);
-      encoded++;
+      added(e.bufs[slot]);
     } else {
       reused++;
     }
@@ -105,21 +105,38 @@ final class LiveFrames {
     return reused;
   }
 
+  private void added(ByteBuf buf) {
+    encoded++;
+    bytes += buf.readableBytes();
+    while (entries.size() > 1 && (entries.size() > BATCHES_MAX || bytes > BYTES_MAX)) {
+      Entry old = entries.pollFirst();
+      for (ByteBuf x : old.bufs) {
+        bytes -= x == null ? 0 : x.readableBytes();
+      }
+      old.release();
+    }
+  }
+
   private Entry entry(ReadSession.Batch b) {
     if (!b.shared()) {
       throw new IllegalArgumentException("only shared live batches are encoded once");
     }
-    for (Entry e : entries) {
+    // Newest first: every follower but a resuming one asks for the batch just delivered.
+    for (var it = entries.descendingIterator(); it.hasNext(); ) {
+      Entry e = it.next();
       if (e.records == b.records() && e.tail.equals(b.tail())) {
         return e;
       }
     }
     Entry e = new Entry(b.records(), b.tail());
-    entries.add(e);
-    fe.run(() -> {
-      entries.remove(e);
-      e.release();
-    });
+    entries.addLast(e);
     return e;
+  }
+
+  /** Releases every encoding kept (the server is closing); on the frontend's executor. */
+  void releaseAll() {
+    entries.forEach(Entry::release);
+    entries.clear();
+    bytes = 0;
   }
 }

@@ -6,6 +6,6 @@ package io.s2j.server;
  */
 record Services(Frontend fe, AccessTokens tokens, ServerMetrics metrics, ServerConfig config, LiveFrames liveFrames) {
   Services(Frontend fe, AccessTokens tokens, ServerMetrics metrics, ServerConfig config) {
-    this(fe, tokens, metrics, config, new LiveFrames(fe));
+    this(fe, tokens, metrics, config, new LiveFrames());
   }
 }
