@@ -1382,6 +1382,7 @@ public final class DataPlane {
       if (fresh.isEmpty()) {
         return;
       }
+      boolean whole = fresh.size() == records.size() && stream.cipher() == null;
       try {
         fresh = plaintext(stream, fresh);
       } catch (io.s2j.crypto.RecordEncryption.Failure e) {
@@ -1392,7 +1393,11 @@ public final class DataPlane {
       budget = taken.left();
       if (!taken.delivered().isEmpty()) {
         sealedAttempts = 0;
-        emit(new ReadSession.Batch(taken.delivered(), tail));
+        // Taken whole (the common case at the tail): hand over the subscription's own list, the same
+        // instance every such follower gets, so the consumer can encode it once for all of them.
+        emit(whole && taken.delivered().size() == records.size()
+            ? new ReadSession.Batch(records, tail, true)
+            : new ReadSession.Batch(taken.delivered(), tail));
         seq = taken.delivered().get(taken.delivered().size() - 1).seqNum() + 1;
         rearmHeartbeat();
         rearmDeadline();
@@ -1460,7 +1465,8 @@ public final class DataPlane {
               now.forEach(s -> s.catchUpTo(tail.seqNum(), s::subscribe));
               return;
             }
-            List<SequencedRecord> records = decode(got.getRecordsList());
+            // Unmodifiable, so that sessions taking it whole pass this very list on (ReadSession.Batch#shared).
+            List<SequencedRecord> records = List.copyOf(decode(got.getRecordsList()));
             if (!records.isEmpty()) {
               nextSeq = records.get(records.size() - 1).seqNum() + 1;
             }

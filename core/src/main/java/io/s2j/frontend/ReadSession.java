@@ -14,10 +14,22 @@ public interface ReadSession {
   /** What a session emits. */
   sealed interface Event {}
 
-  /** Records; {@code tail} is set for a live batch (the position right after it), null in catch-up. */
-  record Batch(List<SequencedRecord> records, StreamPosition tail) implements Event {
+  /**
+   * Records; {@code tail} is set for a live batch (the position right after it), null in catch-up.
+   *
+   * <p>{@code shared}: a live batch that this session received whole from its stream's shared
+   * follow (no record cut by its position, its limits or decryption). Every session that receives
+   * the same live batch whole gets the same {@code records} list instance and an equal {@code tail},
+   * so a consumer may encode such a batch once and send the same bytes to all of them (the server
+   * does: fan-out to many tailing readers). Never set for catch-up batches.
+   */
+  record Batch(List<SequencedRecord> records, StreamPosition tail, boolean shared) implements Event {
     public Batch {
-      records = List.copyOf(records);
+      records = List.copyOf(records); // the same instance when it is already an unmodifiable list
+    }
+
+    public Batch(List<SequencedRecord> records, StreamPosition tail) {
+      this(records, tail, false);
     }
   }
 

@@ -88,11 +88,13 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
   private AppendSessionExchange appendSession;
   /** The read session streaming on this channel, if any: told when the channel's writability changes (back-pressure). */
   private ReadSessionExchange readSession;
+  private final LiveFrames liveFrames;
   /** Append sessions whose response may still be going (aborted if the connection closes). */
   private final List<AppendSessionExchange> openAppendSessions = new ArrayList<>();
 
   ApiHandler(Services services, boolean http2, RequestCounter counter) {
     this.fe = services.fe();
+    this.liveFrames = services.liveFrames();
     this.tokens = services.tokens();
     this.metrics = services.metrics();
     this.counter = counter;
@@ -739,7 +741,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     allowStream(p, Operation.READ, basin, stream);
     metrics.usage.readOp(basin.value());
     if (S2S.equals(mediaType(req.headers().get(HttpHeaderNames.CONTENT_TYPE)))) {
-      readSession = new ReadSessionExchange(fe, metrics, ctx, ReadSessionExchange.Kind.S2S, format,
+      readSession = new ReadSessionExchange(fe, liveFrames, metrics, ctx, ReadSessionExchange.Kind.S2S, format,
           S2sFrames.Compression.negotiate(req.headers().getAll(HttpHeaderNames.ACCEPT_ENCODING)), 0, 0, readSessionUnsentBytesMax);
       readSession.open(basin, stream, q.from(), q.clamp(), q.end(), key);
       return;
@@ -758,7 +760,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         end = new ReadEnd(end.count() == null ? null : saturatingSub(end.count(), id[1]),
             end.bytes() == null ? null : saturatingSub(end.bytes(), id[2]), end.untilMs(), end.waitSecs());
       }
-      readSession = new ReadSessionExchange(fe, metrics, ctx, ReadSessionExchange.Kind.SSE, format, S2sFrames.Compression.NONE,
+      readSession = new ReadSessionExchange(fe, liveFrames, metrics, ctx, ReadSessionExchange.Kind.SSE, format, S2sFrames.Compression.NONE,
           count0, bytes0, readSessionUnsentBytesMax);
       readSession.open(basin, stream, from, q.clamp(), end, key);
       return;

@@ -46,6 +46,7 @@ final class ReadSessionExchange {
 
 
   private final Frontend fe;
+  private final LiveFrames liveFrames;
   private final ServerMetrics metrics;
   private final ChannelHandlerContext ctx;
   private final Kind kind;
@@ -77,10 +78,11 @@ final class ReadSessionExchange {
   /** Set and read on the frontend's executor. */
   private ReadSession session;
 
-  ReadSessionExchange(Frontend fe, ServerMetrics metrics, ChannelHandlerContext ctx, Kind kind, RecordFormat format,
-      S2sFrames.Compression compression, long deliveredCount, long deliveredBytes, long unsentBytesMax) {
+  ReadSessionExchange(Frontend fe, LiveFrames liveFrames, ServerMetrics metrics, ChannelHandlerContext ctx, Kind kind,
+      RecordFormat format, S2sFrames.Compression compression, long deliveredCount, long deliveredBytes, long unsentBytesMax) {
     this.unsentBytesMax = unsentBytesMax;
     this.fe = fe;
+    this.liveFrames = liveFrames;
     this.metrics = metrics;
     this.ctx = ctx;
     this.kind = kind;
@@ -108,7 +110,18 @@ final class ReadSessionExchange {
           pauseRequested.set(true);
           session.pause();
         }
-        ctx.executor().execute(() -> onEvent(event, queued));
+        // A live batch every follower at the tail takes whole is encoded once for all of them.
+        ByteBuf encoded = event instanceof ReadSession.Batch b && b.shared() && !b.records().isEmpty()
+            ? (kind == Kind.S2S ? liveFrames.s2s(b, compression, ctx.alloc()) : liveFrames.sseData(b, format, ctx.alloc()))
+            : null;
+        try {
+          ctx.executor().execute(() -> onEvent(event, queued, encoded));
+        } catch (RuntimeException e) {
+          if (encoded != null) {
+            encoded.release();
+          }
+          throw e;
+        }
       });
       session = s;
       if (cancelled) {
@@ -176,10 +189,17 @@ final class ReadSessionExchange {
     });
   }
 
-  /** On the channel's event loop, in the session's order. */
-  private void onEvent(ReadSession.Event event, long queued) {
+  /**
+   * On the channel's event loop, in the session's order. {@code encoded} is a shared batch's wire
+   * form made once for every session (see {@link LiveFrames}), owned by this call; null otherwise.
+   */
+  private void onEvent(ReadSession.Event event, long queued, ByteBuf encoded) {
     if (finished || !ctx.channel().isActive() || !(event instanceof ReadSession.Batch)) {
       queuedBytes.addAndGet(-queued); // not written: no longer queued
+      if (encoded != null) {
+        encoded.release();
+        encoded = null;
+      }
     }
     if (finished) {
       return;
@@ -213,13 +233,16 @@ final class ReadSessionExchange {
         start();
         if (unsentBytes > unsentBytesMax) {
           queuedBytes.addAndGet(-queued);
+          if (encoded != null) {
+            encoded.release();
+          }
           cancel();
           S2Error slow = new S2Error(io.s2j.api.ErrorCode.UNAVAILABLE,
               "read session ended: the client is not reading (" + unsentBytes + " bytes unsent)");
           fail(slow, slow.code().httpStatus(), Json.bytes(Json.error(slow)));
           return;
         }
-        batch(b, queued);
+        batch(b, queued, encoded);
       }
       case ReadSession.Heartbeat h -> {
         start();
@@ -245,16 +268,17 @@ final class ReadSessionExchange {
     r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache, no-transform");
     r.headers().set("x-accel-buffering", "no");
     HttpUtil.setTransferEncodingChunked(r, true);
-    ctx.writeAndFlush(r);
+    ctx.write(r); // flushed with the event that follows it in this call
+    PassFlusher.flushLater(ctx.channel());
   }
 
-  private void batch(ReadSession.Batch b, long queued) {
+  private void batch(ReadSession.Batch b, long queued, ByteBuf encoded) {
     long metered = queued;
     if (!b.records().isEmpty()) {
       metrics.readDelivered(kind == Kind.SSE ? "sse" : "s2s", basinName, streamName, b.records().size(), metered);
     }
     if (kind == Kind.S2S) {
-      write(S2sFrames.message(ctx.alloc(), Protos.readBatch(b.records(), b.tail()), compression), queued);
+      write(encoded != null ? encoded : S2sFrames.message(ctx.alloc(), Protos.readBatch(b.records(), b.tail()), compression), queued);
       return;
     }
     if (b.records().isEmpty()) {
@@ -265,8 +289,9 @@ final class ReadSessionExchange {
       deliveredBytes += r.meteredBytes();
     }
     long last = b.records().get(b.records().size() - 1).seqNum();
-    write(text("event: batch\nid: " + last + "," + deliveredCount + "," + deliveredBytes + "\ndata: "
-        + new String(Json.bytes(Json.readBatch(b.records(), b.tail(), format)), StandardCharsets.UTF_8) + "\n\n"), queued);
+    ByteBuf head = text("event: batch\nid: " + last + "," + deliveredCount + "," + deliveredBytes + "\n");
+    ByteBuf data = encoded != null ? encoded : LiveFrames.sseDataOf(b.records(), b.tail(), format, ctx.alloc());
+    write(Unpooled.wrappedBuffer(head, data), queued);
   }
 
   private void heartbeat(StreamPosition tail) {
@@ -302,17 +327,21 @@ final class ReadSessionExchange {
     write(buf, 0);
   }
 
-  /** Writes {@code buf}; once the write completes, {@code queued} batch bytes are no longer queued. */
+  /**
+   * Writes {@code buf}; once the write completes, {@code queued} batch bytes are no longer queued.
+   * The connection is flushed once at the end of this event-loop pass ({@link PassFlusher}).
+   */
   private void write(ByteBuf buf, long queued) {
     int n = buf.readableBytes();
     unsentBytes += n;
-    ctx.writeAndFlush(new DefaultHttpContent(buf)).addListener(f -> {
+    ctx.write(new DefaultHttpContent(buf)).addListener(f -> {
       unsentBytes -= n;
       if (queued > 0) {
         queuedBytes.addAndGet(-queued);
         resumeIfDrained();
       }
     }).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    PassFlusher.flushLater(ctx.channel());
     pauseIfUnwritable();
   }
 }

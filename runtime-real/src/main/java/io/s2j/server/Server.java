@@ -80,6 +80,11 @@ public final class Server implements AutoCloseable {
     this.serverChannel = serverChannel;
   }
 
+  /** The live batches encoded once for all tailing read sessions (tests read its counts). */
+  LiveFrames liveFrames() {
+    return services.liveFrames();
+  }
+
   /** Starts a server: the cell first, then the listener. */
   public static Server start(ServerConfig config) {
     return start(config, objectStore(config.storage()));
@@ -356,6 +361,17 @@ public final class Server implements AutoCloseable {
     stops.add(bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS));
     stops.add(workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS));
     stops.forEach(f -> f.awaitUninterruptibly(10, TimeUnit.SECONDS));
+    // The encodings kept for tailing sessions are released on the frontend's executor, their owner.
+    java.util.concurrent.CompletableFuture<Void> released = new java.util.concurrent.CompletableFuture<>();
+    frontend.run(() -> {
+      services.liveFrames().releaseAll();
+      released.complete(null);
+    });
+    try {
+      released.get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.debug("kept encodings not released before close", e);
+    }
     runtime.close();
     log.info("s2j server stopped");
   }

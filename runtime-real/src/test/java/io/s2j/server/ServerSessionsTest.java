@@ -313,6 +313,81 @@ class ServerSessionsTest extends ServerFixture {
     }
   }
 
+  /**
+   * Fan-out: a live batch is encoded once per wire form and the same bytes go to every tailing
+   * session of the stream (here 40 uncompressed and 10 zstd sessions on one connection, and 5 SSE
+   * readers), each of which still gets exactly that batch.
+   */
+  @Test
+  void tailingSessionsGetOneEncodingOfEachLiveBatch() throws Exception {
+    String b = withStream();
+    appendBodies(b, "s", "seed");
+    String big = "y".repeat(3000);
+    try (H2Client own = new H2Client(server.port())) {
+      List<H2Client.Exchange> plain = new ArrayList<>();
+      List<H2Client.Exchange> zstd = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        H2Client.Exchange ex = own.open(HttpMethod.GET, "/v1/streams/s/records?tail_offset=0&wait=2",
+            i < 40 ? s2s(b) : s2s(b, "accept-encoding", "zstd"), true);
+        (i < 40 ? plain : zstd).add(ex);
+      }
+      List<java.util.concurrent.CompletableFuture<Resp>> sses = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        sses.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> sse(b, "tail_offset=0&wait=2")));
+      }
+      for (H2Client.Exchange ex : plain) {
+        assertEquals(200, ex.awaitResponse().status().code());
+        ReadBatch heartbeat = ReadBatch.parseFrom(frames(ex.chunks.poll(10, java.util.concurrent.TimeUnit.SECONDS)).get(0).message());
+        assertEquals(0, heartbeat.getRecordsCount(), "every session is at the tail before the append");
+      }
+      for (H2Client.Exchange ex : zstd) {
+        assertEquals(200, ex.awaitResponse().status().code());
+        ReadBatch.parseFrom(frames(ex.chunks.poll(10, java.util.concurrent.TimeUnit.SECONDS)).get(0).message());
+      }
+      Thread.sleep(500); // the SSE readers reach the tail too (their first event is a ping)
+      long encodedBefore = server.liveFrames().encoded();
+      long reusedBefore = server.liveFrames().reused();
+      appendBodies(b, "s", big, big);
+      for (H2Client.Exchange ex : plain) {
+        List<ReadBatch> live = liveBatches(frames(ex.awaitBody()), 0);
+        assertEquals(1, live.size(), "one live batch");
+        assertEquals(2, live.get(0).getRecordsCount());
+        assertEquals(big, live.get(0).getRecords(1).getBody().toStringUtf8());
+        assertEquals(3, live.get(0).getTail().getSeqNum());
+      }
+      for (H2Client.Exchange ex : zstd) {
+        List<ReadBatch> live = liveBatches(frames(ex.awaitBody()), 1);
+        assertEquals(1, live.size(), "one live batch");
+        assertEquals(2, live.get(0).getRecordsCount());
+        assertEquals(big, live.get(0).getRecords(0).getBody().toStringUtf8());
+      }
+      for (var f : sses) {
+        List<Event> batches = events(f.get(30, java.util.concurrent.TimeUnit.SECONDS).text()).stream()
+            .filter(e -> "batch".equals(e.event())).toList();
+        assertEquals(1, batches.size(), batches.toString());
+        assertEquals("2,2,", batches.get(0).id().substring(0, 4), "the event id is the session's own: last seq_num, count, bytes");
+        assertEquals(2, JSON.readTree(batches.get(0).data()).path("records").size());
+      }
+      // One live batch, three wire forms (S2S plain, S2S zstd, SSE raw): three encodings for 55 sessions.
+      assertEquals(3, server.liveFrames().encoded() - encodedBefore, "encodings of the one live batch");
+      assertEquals(52, server.liveFrames().reused() - reusedBefore, "sessions that reused another's encoding");
+    }
+  }
+
+  /** The batches with records among {@code fs} (heartbeats skipped), each checked to carry compression bits {@code cc}. */
+  private static List<ReadBatch> liveBatches(List<Frame> fs, int cc) throws Exception {
+    List<ReadBatch> out = new ArrayList<>();
+    for (Frame f : fs) {
+      assertFalse(f.terminal());
+      ReadBatch rb = ReadBatch.parseFrom(f.message());
+      if (rb.getRecordsCount() > 0) {
+        assertEquals(cc, f.compression(), "compression of a live batch");
+        out.add(rb);
+      }
+    }
+    return out;
+  }
+
   @Test
   void s2sReadErrorsBeforeTheStreamArePlainHttp() throws Exception {
     String b = withStream();

@@ -466,4 +466,50 @@ class ReadSessionCasesTest {
     assertEquals(expected, bodies());
     assertTrue(ended(), "wait=0: ends once caught up");
   }
+  /**
+   * Fan-out: followers at the tail that take a live batch whole get it as one shared list (the same
+   * instance, {@code shared} set), which the server encodes once for all of them; a follower whose
+   * count cuts the batch gets its own list, not shared; catch-up batches are never shared.
+   */
+  @Test
+  void liveBatchesTakenWholeAreSharedAmongFollowers() {
+    stream(StreamConfigSpec.EMPTY);
+    append(rec("initial"));
+    List<List<ReadSession.Event>> sessions = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      List<ReadSession.Event> got = new ArrayList<>();
+      sessions.add(got);
+      ReadEnd end = i == 2 ? new ReadEnd(3L, null, null, 60L) : new ReadEnd(null, null, null, 60L);
+      cell.start(f -> {
+        f.data().openSession(BASIN, STREAM, new ReadFrom.SeqNum(0), false, end, got::add);
+        return io.s2j.runtime.Promise.completed(cell.world.process("fe-1").env().scheduler(), 0);
+      });
+    }
+    runFor(5 * S);
+    append(rec("live-1"), rec("live-2"), rec("live-3"));
+    runFor(5 * S);
+    List<List<ReadSession.Batch>> batches = new ArrayList<>();
+    for (List<ReadSession.Event> got : sessions) {
+      List<ReadSession.Batch> bs = new ArrayList<>();
+      got.forEach(e -> {
+        if (e instanceof ReadSession.Batch b) {
+          bs.add(b);
+        }
+      });
+      batches.add(bs);
+    }
+    for (List<ReadSession.Batch> bs : batches) {
+      assertEquals(2, bs.size(), bs.toString());
+      assertTrue(!bs.get(0).shared() && bs.get(0).tail() == null, "catch-up is never shared: " + bs.get(0));
+    }
+    ReadSession.Batch a = batches.get(0).get(1);
+    ReadSession.Batch b = batches.get(1).get(1);
+    ReadSession.Batch cut = batches.get(2).get(1);
+    assertTrue(a.shared() && b.shared(), a + " / " + b);
+    assertTrue(a.records() == b.records(), "followers taking the batch whole share one list");
+    assertEquals(a.tail(), b.tail());
+    assertEquals(3, a.records().size());
+    assertEquals(2, cut.records().size(), "count 3 leaves room for two live records");
+    assertTrue(!cut.shared() && cut.records() != a.records(), "a cut batch is the session's own");
+  }
 }
