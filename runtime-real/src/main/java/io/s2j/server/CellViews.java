@@ -106,12 +106,23 @@ final class CellViews {
     return new Snapshot(directory, spares, new CacheyRing(ring), cops);
   }
 
+  /** What a component sees (null: a view it does not have; versions -1 then). */
+  record Seen(ChannelDirectory directory, long directoryVersion, List<NodeId> spares, CacheyRing ring, long ringVersion,
+      List<NodeId> cops) {}
+
   /** The views one component executor reads (a null view: that component does not use it). */
   record Views(Env env, View<ChannelDirectory> directory, View<List<NodeId>> spares, View<CacheyRing> ring, View<List<NodeId>> cops) {
     /** Views starting at {@code s}, for the component on {@code env}. */
     static Views of(Env env, Snapshot s, boolean directory, boolean spares, boolean ring, boolean cops) {
       return new Views(env, directory ? View.of(s.directory()) : null, spares ? View.of(s.spares()) : null,
           ring ? View.of(s.ring()) : null, cops ? View.of(s.cops()) : null);
+    }
+
+    /** The views' snapshots and versions now (to be called on their executor). */
+    Seen seen() {
+      return new Seen(directory == null ? null : directory.current(), directory == null ? -1 : directory.version(),
+          spares == null ? null : spares.current(), ring == null ? null : ring.current(), ring == null ? -1 : ring.version(),
+          cops == null ? null : cops.current());
     }
 
     /** Hands {@code s} to the views on their executor (directory before spares: a spare is a host first). */

@@ -143,6 +143,8 @@ final class RoleProcess implements AutoCloseable {
   private final Server server;
   private final CompletableFuture<String> fatal = new CompletableFuture<>();
   private final ScheduledExecutorService watcher;
+  /** The views this process's component follows the cell through (null for channel and cachey processes). */
+  private CellViews.Views views;
   /** The cell's metadata, for the channel watch (closed by the runtime). */
   private EtcdMetadataStore meta;
   private EtcdCellRegistry registry;
@@ -178,8 +180,16 @@ final class RoleProcess implements AutoCloseable {
     if (o.role() == Role.ALL) {
       throw new IllegalArgumentException("role all is the single binary (ServerMain)");
     }
+    return start(o, config, objectStore(config.storage(), o.endpoint()));
+  }
+
+  /** Starts the role on {@code bucket} (tests run several roles in one JVM on one in-memory bucket). */
+  static RoleProcess start(Options o, ServerConfig config, SharedObjectStore bucket) throws Exception {
+    if (o.role() == Role.ALL) {
+      throw new IllegalArgumentException("role all is the single binary (ServerMain)");
+    }
     ServerMetrics metrics = new ServerMetrics(System::currentTimeMillis);
-    SharedObjectStore store = new ObservedObjectStore(objectStore(config.storage(), o.endpoint()), metrics);
+    SharedObjectStore store = new ObservedObjectStore(bucket, metrics);
     List<AutoCloseable> opened = new ArrayList<>();
     boolean runtimeOwnsStore = false;
     try {
@@ -412,6 +422,7 @@ final class RoleProcess implements AutoCloseable {
    * snapshot).
    */
   private void follow(EtcdCellRegistry registry, EtcdPeerDirectory peers, CellViews.Snapshot initial, CellViews.Views views) {
+    this.views = views;
     AtomicReference<CellViews.Snapshot> last = new AtomicReference<>(initial);
     watcher.scheduleWithFixedDelay(() -> {
       try {
@@ -513,6 +524,12 @@ final class RoleProcess implements AutoCloseable {
   /** Completes with the reason when this process must stop (and be restarted by its supervisor). */
   CompletableFuture<String> fatal() {
     return fatal;
+  }
+
+  /** What this process's component sees of the cell now, read on its executor (empty for channel and cachey processes). */
+  Optional<CellViews.Seen> seen() {
+    CellViews.Views v = views;
+    return v == null ? Optional.empty() : Optional.of(Server.onExecutor(v.env(), v::seen));
   }
 
   /** The frontend's server (frontend role only). */
