@@ -163,7 +163,8 @@ public final class BgTask {
 
   private final Env env;
   private final Catalog catalog;
-  private final ChannelDirectory directory;
+  /** Where channels are served; replaced by the runtime when the cell grows. */
+  private final io.s2j.runtime.View<ChannelDirectory> directory;
   private final Knobs knobs;
   private final PlantedBug bug;
   private final Counters counters = new Counters();
@@ -182,12 +183,17 @@ public final class BgTask {
 
   /** A task with a planted bug: for the simulator's planted-bug runs only. */
   public BgTask(Env env, Catalog catalog, ChannelDirectory directory, Knobs knobs, PlantedBug bug) {
+    this(env, catalog, io.s2j.runtime.View.of(directory), knobs, bug);
+  }
+
+  /** A task reading the channel directory's current snapshot of {@code directory} at each call. */
+  public BgTask(Env env, Catalog catalog, io.s2j.runtime.View<ChannelDirectory> directory, Knobs knobs, PlantedBug bug) {
     this.env = env;
     this.catalog = catalog;
     this.directory = directory;
     this.knobs = knobs;
     this.bug = bug;
-    this.activator = (streamId, storageClass) -> catalog.activate(streamId, directory.channelIdsFor(storageClass), c -> 0);
+    this.activator = (streamId, storageClass) -> catalog.activate(streamId, directory.current().channelIdsFor(storageClass), c -> 0);
     env.scheduler().schedule(env.random().nextLong(0, knobs.tickNanos()) + 1, this::round);
   }
 
@@ -720,9 +726,13 @@ public final class BgTask {
   /** Calls a channel, trying its hosts in turn (twice round) while the answer is a definite "unavailable". */
   private <Req extends com.google.protobuf.Message, Resp extends com.google.protobuf.Message> Promise<Resp> call(
       String channelId, io.s2j.runtime.RpcMethod<Req, Resp> method, Req request, java.util.function.Predicate<Resp> hostUnavailable) {
-    List<NodeId> hosts = directory.hostsOf(channelId);
     Promise<Resp> result = env.promise();
-    attempt(hosts, 0, method, request, hostUnavailable, result);
+    if (!directory.current().has(channelId)) {
+      // A channel that joined after this task's last view of the cell: the next round tries again.
+      result.fail(IoFailure.definite(IoFailure.Kind.UNAVAILABLE, "channel " + channelId + " is not in this task's directory"));
+      return result;
+    }
+    attempt(directory.current().hostsOf(channelId), 0, method, request, hostUnavailable, result);
     return result;
   }
 

@@ -6,6 +6,7 @@ import io.s2j.runtime.Env;
 import io.s2j.runtime.IoFailure;
 import io.s2j.runtime.NodeId;
 import io.s2j.runtime.Promise;
+import io.s2j.runtime.View;
 import io.s2j.runtime.objectstore.ByteRange;
 import io.s2j.runtime.objectstore.ETag;
 import io.s2j.runtime.objectstore.GetResult;
@@ -21,11 +22,15 @@ import java.util.TreeMap;
  * unavailable, or one timed out) or when no ring is configured. Answers have the object store's
  * shape ({@link GetResult}, failures as {@link IoFailure}s of the same kind and definiteness).
  *
- * <p>The load the ring bounds is this frontend's count of requests in flight per node.
+ * <p>The load the ring bounds is this frontend's count of requests in flight per node. The ring is
+ * a {@link View}: each read is placed on the ring's snapshot at that moment, so a node joining
+ * the cell takes the keys it wins from the next read on (reads already in flight finish where
+ * they started).
  */
 public final class CacheyClient {
   private final Env env;
-  private final CacheyRing ring;
+  /** The cachey nodes (an empty ring: read the object store directly). */
+  private final View<CacheyRing> ring;
   private final String zone;
   private final long rpcTimeoutNanos;
   private final TreeMap<NodeId, Long> inFlight = new TreeMap<>();
@@ -41,6 +46,11 @@ public final class CacheyClient {
    * @param rpcTimeoutNanos how long to wait for a node before reading the store directly
    */
   public CacheyClient(Env env, CacheyRing ring, String zone, long rpcTimeoutNanos) {
+    this(env, View.of(ring == null ? new CacheyRing(List.of()) : ring), zone, rpcTimeoutNanos);
+  }
+
+  /** A client placing each read on {@code ring}'s current snapshot (an empty ring: the object store directly). */
+  public CacheyClient(Env env, View<CacheyRing> ring, String zone, long rpcTimeoutNanos) {
     this.env = env;
     this.ring = ring;
     this.zone = zone;
@@ -49,7 +59,7 @@ public final class CacheyClient {
 
   /** A client without cachey: every read goes to the object store. */
   public static CacheyClient direct(Env env) {
-    return new CacheyClient(env, null, "", 1);
+    return new CacheyClient(env, (CacheyRing) null, "", 1);
   }
 
   /** Reads requested so far. */
@@ -85,7 +95,8 @@ public final class CacheyClient {
    */
   public Promise<GetResult> get(ObjectKey key, ByteRange range, long expectedObjectBytes) {
     requests++;
-    if (ring == null || ring.isEmpty() || range.length() > CacheyRpc.REQUEST_BYTES_MAX) {
+    CacheyRing now = ring.current();
+    if (now.isEmpty() || range.length() > CacheyRpc.REQUEST_BYTES_MAX) {
       direct++;
       return env.objectStore().get(key, range);
     }
@@ -94,7 +105,7 @@ public final class CacheyClient {
     if (expectedObjectBytes >= 0) {
       b.setExpectedObjectBytes(expectedObjectBytes);
     }
-    List<NodeId> order = ring.order(key.value(), zone, n -> inFlight.getOrDefault(n, 0L));
+    List<NodeId> order = now.order(key.value(), zone, n -> inFlight.getOrDefault(n, 0L));
     Promise<GetResult> result = env.promise();
     attempt(key, range, b.build(), order, 0, result);
     return result;

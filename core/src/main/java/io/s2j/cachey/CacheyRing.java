@@ -116,6 +116,22 @@ public final class CacheyRing {
     throw new IllegalStateException("no node under the load cap " + cap + ": impossible");
   }
 
+  /** Rings are equal when they have the same nodes (with zones) and the same bound. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof CacheyRing r && r.nodes.equals(nodes) && Double.compare(r.loadFactor, loadFactor) == 0;
+  }
+
+  @Override
+  public int hashCode() {
+    return nodes.hashCode() * 31 + Double.hashCode(loadFactor);
+  }
+
+  @Override
+  public String toString() {
+    return "CacheyRing" + nodes;
+  }
+
   /** {@code ceil(loadFactor × (groupLoad + 1) / groupSize)}: the most load a node may have before taking one more. */
   long cap(long groupLoad, int groupSize) {
     if (Double.isInfinite(loadFactor)) {

@@ -22,6 +22,7 @@ import io.s2j.runtime.IoFailure;
 import io.s2j.runtime.NodeId;
 import io.s2j.runtime.Promise;
 import io.s2j.runtime.RandomSource;
+import io.s2j.runtime.View;
 import io.s2j.runtime.metadata.KeyValue;
 import io.s2j.runtime.metadata.MetadataStore;
 import io.s2j.runtime.metadata.Txn;
@@ -58,7 +59,8 @@ public final class Cop {
 
   private final Env env;
   private final CopKnobs knobs;
-  private final ChannelDirectory directory;
+  /** The cell's channels; replaced by the runtime when a channel joins (channel ids are never removed). */
+  private final View<ChannelDirectory> directory;
   private final PlantedBug bug;
   private final RandomSource random;
   private Role role = Role.STANDBY;
@@ -72,10 +74,16 @@ public final class Cop {
 
   /** What the cop knows of each channel from its probes. */
   private static final class ChannelView {
+    /** When this cop first heard of the channel (its start, or the view change that listed it). */
+    final long knownSinceNanos;
     long lastServingNanos = Long.MIN_VALUE;
     long activeStreamlets;
     /** Streams activated on it since its last status answer. */
     long addedSinceStatus;
+
+    ChannelView(long knownSinceNanos) {
+      this.knownSinceNanos = knownSinceNanos;
+    }
   }
 
   private final TreeMap<String, ChannelView> channels = new TreeMap<>();
@@ -87,7 +95,8 @@ public final class Cop {
    */
   private final TreeMap<Long, StreamletMeta> decided = new TreeMap<>();
   private boolean migrating;
-  private final List<NodeId> spares;
+  /** Idle channel hosts a dead channel may be handed to; replaced by the runtime when a spare joins. */
+  private final View<List<NodeId>> spares;
   private final long startedNanos;
   /** Spares this cop has seen running a channel (or asked to): spare → channel. */
   private final TreeMap<String, String> spareRuns = new TreeMap<>();
@@ -95,6 +104,7 @@ public final class Cop {
   /** The channel each spare was last seen to have started (for counting replacements once). */
   private final TreeMap<String, String> replacedOn = new TreeMap<>();
 
+  private long channelsAdded;
   private long takeovers;
   private long activations;
   private long migrationsStarted;
@@ -111,16 +121,28 @@ public final class Cop {
    * simulator's planted-bug runs only.
    */
   public Cop(Env env, CopKnobs knobs, ChannelDirectory directory, List<NodeId> spares, PlantedBug bug) {
-    this.spares = List.copyOf(spares);
+    this(env, knobs, View.of(directory), View.of(List.copyOf(spares)), bug);
+  }
+
+  /**
+   * A cop following {@code directory} and {@code spares} as they change: a channel the directory
+   * lists later is probed from then on, may be picked for activations and migrations once it answers
+   * as serving, and is handed to a spare only after it went unserved for the dead-after bound since
+   * it was listed. A channel id, once listed, must stay listed (channel ids are permanent: streams
+   * keep links on it).
+   */
+  public Cop(Env env, CopKnobs knobs, View<ChannelDirectory> directory, View<List<NodeId>> spares, PlantedBug bug) {
+    this.spares = spares;
     this.startedNanos = env.clock().nowNanos();
     this.env = env;
     this.knobs = knobs.conclude();
     this.directory = directory;
     this.bug = bug;
     this.random = env.random().fork("cop");
-    for (String c : directory.channelIds()) {
-      channels.put(c, new ChannelView());
+    for (String c : directory.current().channelIds()) {
+      channels.put(c, new ChannelView(startedNanos));
     }
+    directory.onChange(this::onDirectory);
     env.network().serve(CopRpc.ACTIVATE, this::onActivate);
     if (bug == PlantedBug.TWO_COPS_ACT) {
       // The bug: act at once, holding no epoch; writes go unguarded.
@@ -130,6 +152,24 @@ public final class Cop {
     env.scheduler().execute(this::leaseTick);
     env.scheduler().execute(this::probe);
     env.scheduler().schedule(knobs.balanceIntervalMs() * 1_000_000L, this::balance);
+  }
+
+  private void onDirectory(ChannelDirectory now) {
+    for (String known : channels.keySet()) {
+      Invariants.check(now.has(known), "channel %s left the cop's directory (channel ids are permanent)", known);
+    }
+    long nowNanos = env.clock().nowNanos();
+    for (String c : now.channelIds()) {
+      if (!channels.containsKey(c)) {
+        channels.put(c, new ChannelView(nowNanos));
+        channelsAdded++;
+      }
+    }
+  }
+
+  /** Channels this cop was told of after it started (by a change of its directory view). */
+  public long channelsAdded() {
+    return channelsAdded;
   }
 
   public Role role() {
@@ -295,8 +335,9 @@ public final class Cop {
     if (role == Role.ACTING) {
       replaceDead();
     }
-    for (String channelId : directory.channelIds()) {
-      for (NodeId host : directory.hostsOf(channelId)) {
+    ChannelDirectory dir = directory.current();
+    for (String channelId : dir.channelIds()) {
+      for (NodeId host : dir.hostsOf(channelId)) {
         env.network().call(host, ChannelRpc.STATUS, StatusRequest.getDefaultInstance(), knobs.probeIntervalMs() * 1_000_000L)
             .onComplete((status, failure) -> {
               if (failure == null && status.getServing() && status.getChannelId().equals(channelId)) {
@@ -316,7 +357,7 @@ public final class Cop {
    * over (epoch, fence) like any new incarnation. One replacement per channel per probe round.
    */
   private void replaceDead() {
-    if (spares.isEmpty()) {
+    if (spares.current().isEmpty()) {
       return;
     }
     long now = env.clock().nowNanos();
@@ -324,15 +365,19 @@ public final class Cop {
     if (now - startedNanos < deadNanos) {
       return;
     }
-    for (String channelId : directory.channelIds()) {
+    for (String channelId : directory.current().channelIds()) {
       ChannelView view = channels.get(channelId);
-      boolean dead = view.lastServingNanos == Long.MIN_VALUE ? now - startedNanos >= 2 * deadNanos : now - view.lastServingNanos > deadNanos;
+      if (now - view.knownSinceNanos < deadNanos) {
+        continue; // not watched long enough (listed by a recent view change)
+      }
+      boolean dead = view.lastServingNanos == Long.MIN_VALUE ? now - view.knownSinceNanos >= 2 * deadNanos
+          : now - view.lastServingNanos > deadNanos;
       if (!dead) {
         continue;
       }
       NodeId already = null;
       NodeId free = null;
-      for (NodeId spare : spares) {
+      for (NodeId spare : spares.current()) {
         String runs = spareRuns.getOrDefault(spare.value(), "");
         if (runs.equals(channelId)) {
           already = spare;
@@ -475,7 +520,7 @@ public final class Cop {
       StreamletMeta meta = decided.get(streamId);
       if (meta == null) {
         // Channels of the stream's storage class (all when the cell has none), live ones first.
-        List<String> ofClass = directory.channelIdsFor(storageClass);
+        List<String> ofClass = directory.current().channelIdsFor(storageClass);
         List<String> live = new ArrayList<>(liveChannels());
         live.retainAll(ofClass);
         String channel = pick(live.isEmpty() ? ofClass : live);
@@ -595,7 +640,8 @@ public final class Cop {
         // on the zonal quorum).
         List<String> others = new ArrayList<>(live);
         others.remove(source);
-        others.removeIf(c -> directory.storageClassOf(c) != directory.storageClassOf(source));
+        ChannelDirectory dir = directory.current();
+        others.removeIf(c -> dir.storageClassOf(c) != dir.storageClassOf(source));
         target = others.isEmpty() ? null : pick(others);
         if (target == null) {
           move = null;
@@ -610,7 +656,7 @@ public final class Cop {
         }
       }
       for (var e : byChannel.entrySet()) {
-        boolean sameClass = directory.storageClassOf(e.getKey()) == directory.storageClassOf(busiest);
+        boolean sameClass = directory.current().storageClassOf(e.getKey()) == directory.current().storageClassOf(busiest);
         if (sameClass && (idlest == null || e.getValue().size() < byChannel.get(idlest).size())) {
           idlest = e.getKey();
         }
@@ -640,7 +686,7 @@ public final class Cop {
     MigrateRequest request = MigrateRequest.newBuilder().setStreamlet(ref).setLinkRevision(current.revision())
         .setNewStreamletId(newId).setNewChannelId(target).setCopValue(mine).build();
     channels.get(target).addedSinceStatus++;
-    migrateVia(directory.hostsOf(m.getChannelId()), 0, request);
+    migrateVia(directory.current().hostsOf(m.getChannelId()), 0, request);
   }
 
   private void migrateVia(List<NodeId> hosts, int n, MigrateRequest request) {
@@ -672,7 +718,7 @@ public final class Cop {
   private void hintTarget(MigrateRequest request) {
     io.s2j.channel.proto.ResolveRequest hint =
         io.s2j.channel.proto.ResolveRequest.newBuilder().setStreamletId(request.getNewStreamletId()).build();
-    for (NodeId host : directory.hostsOf(request.getNewChannelId())) {
+    for (NodeId host : directory.current().hostsOf(request.getNewChannelId())) {
       env.network().call(host, ChannelRpc.RESOLVE, hint, CHANNEL_RPC_TIMEOUT_NANOS);
     }
   }

@@ -27,27 +27,37 @@ public final class CopClient implements DataPlane.Activator {
   static final long ROUND_BACKOFF_NANOS = 200_000_000L;
 
   private final Env env;
-  private final List<NodeId> cops;
+  /** The cop nodes (never empty); replaced by the runtime when a cop joins the cell. */
+  private final io.s2j.runtime.View<List<NodeId>> cops;
 
   public CopClient(Env env, List<NodeId> cops) {
-    if (cops.isEmpty()) {
+    this(env, io.s2j.runtime.View.of(List.copyOf(cops)));
+  }
+
+  /**
+   * A client asking the cops of {@code cops}'s current snapshot (each attempt reads it anew; the
+   * runtime never replaces it with an empty list).
+   */
+  public CopClient(Env env, io.s2j.runtime.View<List<NodeId>> cops) {
+    if (cops.current().isEmpty()) {
       throw new IllegalArgumentException("no cop nodes");
     }
     this.env = env;
-    this.cops = List.copyOf(cops);
+    this.cops = cops;
   }
 
   @Override
   public Promise<Outcome<List<Streamlet>>> activate(long streamId, io.s2j.api.StorageClass storageClass) {
     Promise<Outcome<List<Streamlet>>> result = env.promise();
     ActivateRequest request = ActivateRequest.newBuilder().setStreamId(streamId).setStorageClass(storageClass.wireName()).build();
-    attempt(request, env.random().nextInt(cops.size()), 0, result);
+    attempt(request, env.random().nextInt(cops.current().size()), 0, result);
     return result;
   }
 
   private void attempt(ActivateRequest request, int first, int n, Promise<Outcome<List<Streamlet>>> result) {
     long streamId = request.getStreamId();
-    NodeId cop = cops.get((first + n) % cops.size());
+    List<NodeId> now = cops.current();
+    NodeId cop = now.get((first + n) % now.size());
     env.network().call(cop, CopRpc.ACTIVATE, request, RPC_TIMEOUT_NANOS)
         .onComplete((resp, failure) -> {
           if (failure == null && resp.getError().isEmpty()) {
@@ -59,8 +69,9 @@ public final class CopClient implements DataPlane.Activator {
             return;
           }
           boolean tryNext = failure instanceof IoFailure || (failure == null && resp.getNotActing());
-          if (tryNext && n + 1 < cops.size() * ROUNDS_MAX) {
-            long delay = (n + 1) % cops.size() == 0 ? ROUND_BACKOFF_NANOS : 0;
+          int size = cops.current().size();
+          if (tryNext && n + 1 < size * ROUNDS_MAX) {
+            long delay = (n + 1) % size == 0 ? ROUND_BACKOFF_NANOS : 0;
             env.scheduler().schedule(delay, () -> attempt(request, first, n + 1, result));
             return;
           }

@@ -9,8 +9,9 @@ import java.util.TreeMap;
 
 /**
  * Where each channel may be served: its candidate hosts, in the order to try them, and the storage
- * class of its write-ahead log (docs/design.md, "Express storage"). Static for now; cop (issue 6)
- * will keep it current.
+ * class of its write-ahead log (docs/design.md, "Express storage"). An immutable snapshot:
+ * components receive it through a {@link io.s2j.runtime.View}, which the runtime replaces when a
+ * channel or a spare host joins the cell.
  */
 public record ChannelDirectory(Map<String, List<NodeId>> hosts, Map<String, StorageClass> storageClasses) {
   public ChannelDirectory {
@@ -62,6 +63,11 @@ public record ChannelDirectory(Map<String, List<NodeId>> hosts, Map<String, Stor
       throw new IllegalArgumentException("unknown channel " + channelId);
     }
     return c;
+  }
+
+  /** Whether this snapshot lists {@code channelId}. */
+  public boolean has(String channelId) {
+    return hosts.containsKey(channelId);
   }
 
   public List<NodeId> hostsOf(String channelId) {

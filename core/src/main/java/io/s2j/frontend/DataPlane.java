@@ -62,6 +62,8 @@ public final class DataPlane {
   static final long RPC_TIMEOUT_NANOS = 10_000_000_000L;
   static final int HOST_ROUNDS_MAX = 3;
   static final long HOST_ROUND_BACKOFF_NANOS = 100_000_000L;
+  /** How long a call waits for the directory to list a channel it does not know (a view refresh or two). */
+  static final long UNKNOWN_CHANNEL_WAIT_NANOS_MAX = 3_000_000_000L;
 
   static final long FOLLOW_POLL_MS = 5_000;
   /** Records a read session's catch-up reads before emitting them. */
@@ -75,7 +77,8 @@ public final class DataPlane {
 
   private final Env env;
   private final Catalog catalog;
-  private final ChannelDirectory directory;
+  /** Where channels are served; replaced by the runtime when the cell grows. */
+  private final io.s2j.runtime.View<ChannelDirectory> directory;
   private final io.s2j.channel.PlantedBug bug;
   /** Reads of immutable segment bytes: through cachey when the cell has cachey nodes. */
   private final io.s2j.cachey.CacheyClient objects;
@@ -113,12 +116,22 @@ public final class DataPlane {
    */
   public DataPlane(Env env, Catalog catalog, ChannelDirectory directory, io.s2j.channel.PlantedBug bug,
       io.s2j.cachey.CacheyClient objects) {
+    this(env, catalog, io.s2j.runtime.View.of(directory), bug, objects);
+  }
+
+  /**
+   * A data plane whose channel directory is {@code directory}'s current snapshot at each call (a
+   * stream activated on a channel this frontend does not know yet waits for the view to list it, up
+   * to {@link #UNKNOWN_CHANNEL_WAIT_NANOS_MAX}).
+   */
+  public DataPlane(Env env, Catalog catalog, io.s2j.runtime.View<ChannelDirectory> directory, io.s2j.channel.PlantedBug bug,
+      io.s2j.cachey.CacheyClient objects) {
     this.env = env;
     this.catalog = catalog;
     this.directory = directory;
     this.bug = bug;
     this.objects = objects;
-    this.activator = (streamId, storageClass) -> catalog.activate(streamId, directory.channelIdsFor(storageClass), c -> 0);
+    this.activator = (streamId, storageClass) -> catalog.activate(streamId, directory.current().channelIdsFor(storageClass), c -> 0);
     this.nonces = env.random().fork("nonces")::nextBytes;
   }
 
@@ -253,9 +266,26 @@ public final class DataPlane {
   private <Req extends Message, Resp extends Message> Promise<Resp> callChannel(
       String channelId, RpcMethod<Req, Resp> method, Req request, Predicate<Resp> hostUnavailable) {
     Promise<Resp> result = env.promise();
-    List<NodeId> hosts = directory.hostsOf(channelId);
-    attempt(hosts, 0, method, request, hostUnavailable, result);
+    whenKnown(channelId, 0, () -> attempt(directory.current().hostsOf(channelId), 0, method, request, hostUnavailable, result),
+        result);
     return result;
+  }
+
+  /**
+   * Runs {@code then} once the directory lists {@code channelId}: the cop may have activated a
+   * stream on a channel that joined the cell after this frontend's last view of it. The view is
+   * looked at again every {@link #HOST_ROUND_BACKOFF_NANOS}; after {@link
+   * #UNKNOWN_CHANNEL_WAIT_NANOS_MAX} the call fails definitely (nothing was sent).
+   */
+  private void whenKnown(String channelId, long waitedNanos, Runnable then, Promise<?> result) {
+    if (directory.current().has(channelId)) {
+      then.run();
+    } else if (waitedNanos >= UNKNOWN_CHANNEL_WAIT_NANOS_MAX) {
+      result.fail(IoFailure.definite(IoFailure.Kind.UNAVAILABLE, "channel " + channelId + " is not in this frontend's directory"));
+    } else {
+      env.scheduler().schedule(HOST_ROUND_BACKOFF_NANOS,
+          () -> whenKnown(channelId, waitedNanos + HOST_ROUND_BACKOFF_NANOS, then, result));
+    }
   }
 
   private <Req extends Message, Resp extends Message> void attempt(

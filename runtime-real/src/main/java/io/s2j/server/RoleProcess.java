@@ -1,8 +1,6 @@
 package io.s2j.server;
 
 import com.google.protobuf.ByteString;
-import io.s2j.cachey.CacheyNode;
-import io.s2j.cachey.CacheyRing;
 import io.s2j.channel.ChannelHost;
 import io.s2j.channel.ChannelKnobs;
 import io.s2j.channel.PlantedBug;
@@ -27,7 +25,6 @@ import java.net.UnknownHostException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -51,11 +48,12 @@ import org.slf4j.LoggerFactory;
  * within the lease TTL plus one refresh. It also registers itself permanently in the cell registry
  * ({@link EtcdCellRegistry}, {@code members/<role>/<name>}): channels by channel id (value: the
  * node that hosts it), spare channel hosts, cachey nodes and cops by node (value: their zone).
- * Frontends, cops and bgtask workers read the registry once at startup and build their channel
- * directory (every channel's hosts: its own node, then every spare), cachey ring (with zones:
- * in-zone first) and cop list from it; addresses stay current through the peer directory. A
- * channel, cachey node or cop added later is picked up by a frontend, cop or bgtask process when
- * it restarts (they are stateless: restart them one at a time).
+ * Frontends, cops and bgtask workers build their channel directory (every channel's hosts: its own
+ * node, then every spare), cachey ring (live cachey nodes with zones: in-zone first) and cop list
+ * from the registry at startup and follow it while they run ({@link CellViews}: re-read every
+ * {@link CellViews#REFRESH_MS}, new snapshots handed to the components' views): a channel, spare,
+ * cachey node or cop started later is used without restarting anyone; addresses stay current
+ * through the peer directory.
  *
  * <p><b>Crash-only.</b> A process whose lease is lost (it was paused or cut off from etcd for longer
  * than the TTL), or whose channel was taken over by another host, stops ({@link #fatal()}; the main
@@ -145,6 +143,8 @@ final class RoleProcess implements AutoCloseable {
   private final Server server;
   private final CompletableFuture<String> fatal = new CompletableFuture<>();
   private final ScheduledExecutorService watcher;
+  /** The views this process's component follows the cell through (null for channel and cachey processes). */
+  private CellViews.Views views;
   /** The cell's metadata, for the channel watch (closed by the runtime). */
   private EtcdMetadataStore meta;
   private EtcdCellRegistry registry;
@@ -180,8 +180,16 @@ final class RoleProcess implements AutoCloseable {
     if (o.role() == Role.ALL) {
       throw new IllegalArgumentException("role all is the single binary (ServerMain)");
     }
+    return start(o, config, objectStore(config.storage(), o.endpoint()));
+  }
+
+  /** Starts the role on {@code bucket} (tests run several roles in one JVM on one in-memory bucket). */
+  static RoleProcess start(Options o, ServerConfig config, SharedObjectStore bucket) throws Exception {
+    if (o.role() == Role.ALL) {
+      throw new IllegalArgumentException("role all is the single binary (ServerMain)");
+    }
     ServerMetrics metrics = new ServerMetrics(System::currentTimeMillis);
-    SharedObjectStore store = new ObservedObjectStore(objectStore(config.storage(), o.endpoint()), metrics);
+    SharedObjectStore store = new ObservedObjectStore(bucket, metrics);
     List<AutoCloseable> opened = new ArrayList<>();
     boolean runtimeOwnsStore = false;
     try {
@@ -296,12 +304,13 @@ final class RoleProcess implements AutoCloseable {
       }
       case COP -> {
         registry.register("cop", o.node(), o.zone()).get(30, TimeUnit.SECONDS);
-        ChannelDirectory directory = directory(registry, o.minChannels());
-        List<NodeId> spares = registry.members("spare").get(30, TimeUnit.SECONDS).keySet().stream().map(NodeId::of).toList();
+        CellViews.Snapshot cell = initialCell(registry, peers, o.minChannels());
         Env env = runtime.env(node);
-        Cop cop = Server.onExecutor(env, () -> new Cop(env, o.copKnobs(), directory, spares, PlantedBug.NONE));
-        log.info("cop {}: channels {}, spares {}", o.node(), directory.hosts(), spares);
+        CellViews.Views views = CellViews.Views.of(env, cell, true, true, false, false);
+        Cop cop = Server.onExecutor(env, () -> new Cop(env, o.copKnobs(), views.directory(), views.spares(), PlantedBug.NONE));
+        log.info("cop {}: channels {}, spares {}", o.node(), cell.directory().hosts(), cell.spares());
         RoleProcess p = new RoleProcess(o, runtime, null, watcher);
+        p.follow(registry, peers, cell, views);
         AtomicReference<Cop.Role> last = new AtomicReference<>(Cop.Role.STANDBY);
         watcher.scheduleWithFixedDelay(() -> {
           try {
@@ -318,25 +327,29 @@ final class RoleProcess implements AutoCloseable {
       }
       case BGTASK -> {
         registry.register("bgtask", o.node(), o.zone()).get(30, TimeUnit.SECONDS);
-        ChannelDirectory directory = directory(registry, o.minChannels());
-        List<NodeId> cops = cops(registry);
+        CellViews.Snapshot cell = initialCell(registry, peers, o.minChannels());
         Env env = runtime.env(node);
-        Server.onExecutor(env, () -> new io.s2j.bgtask.BgTask(env, new Catalog(env, cacheNanos), directory,
-            io.s2j.bgtask.BgTask.Knobs.standard(cacheNanos)).withActivator(new io.s2j.cop.CopClient(env, cops)));
-        log.info("bgtask {}: channels {}, cops {}", o.node(), directory.hosts(), cops);
-        return new RoleProcess(o, runtime, null, watcher);
+        CellViews.Views views = CellViews.Views.of(env, cell, true, false, false, true);
+        Server.onExecutor(env, () -> new io.s2j.bgtask.BgTask(env, new Catalog(env, cacheNanos), views.directory(),
+            io.s2j.bgtask.BgTask.Knobs.standard(cacheNanos), PlantedBug.NONE).withActivator(new io.s2j.cop.CopClient(env, views.cops())));
+        log.info("bgtask {}: channels {}, cops {}", o.node(), cell.directory().hosts(), cell.cops());
+        RoleProcess p = new RoleProcess(o, runtime, null, watcher);
+        p.follow(registry, peers, cell, views);
+        return p;
       }
       case FRONTEND -> {
         registry.register("frontend", o.node(), o.zone()).get(30, TimeUnit.SECONDS);
-        ChannelDirectory directory = directory(registry, o.minChannels());
-        List<NodeId> cops = cops(registry);
-        List<CacheyNode> cachey = new ArrayList<>();
-        registry.members("cachey").get(30, TimeUnit.SECONDS).forEach((name, zone) -> cachey.add(CacheyNode.of(name, zone)));
-        CacheyRing ring = new CacheyRing(cachey);
-        String description = "role frontend " + o.node() + " in zone " + o.zone() + ", channels " + directory.hosts()
-            + ", cachey " + cachey + ", cops " + cops;
-        Server server = Server.startFrontend(config, runtime, metrics, node, directory, ring, o.zone(), cops, description);
-        return new RoleProcess(o, null, server, watcher);
+        CellViews.Snapshot cell = initialCell(registry, peers, o.minChannels());
+        Env env = runtime.env(node);
+        CellViews.Views views = CellViews.Views.of(env, cell, true, false, true, true);
+        String description = "role frontend " + o.node() + " in zone " + o.zone() + ", channels " + cell.directory().hosts()
+            + ", cachey " + cell.ring().nodes() + ", cops " + cell.cops() + " (followed: the registry is re-read every "
+            + CellViews.REFRESH_MS + " ms)";
+        Server server = Server.startFrontend(config, runtime, metrics, node, views.directory(), views.ring(), o.zone(), views.cops(),
+            description);
+        RoleProcess p = new RoleProcess(o, null, server, watcher);
+        p.follow(registry, peers, cell, views);
+        return p;
       }
       default -> throw new IllegalArgumentException("role " + o.role());
     }
@@ -403,6 +416,34 @@ final class RoleProcess implements AutoCloseable {
     return io.s2j.metadata.proto.ChannelMeta.parseFrom(kv.get().value()).getNode();
   }
 
+  /**
+   * Keeps {@code views} current: re-reads the registry every {@link CellViews#REFRESH_MS} on the
+   * watcher thread and hands each snapshot to the views' executor (a read that fails keeps the last
+   * snapshot).
+   */
+  private void follow(EtcdCellRegistry registry, EtcdPeerDirectory peers, CellViews.Snapshot initial, CellViews.Views views) {
+    this.views = views;
+    AtomicReference<CellViews.Snapshot> last = new AtomicReference<>(initial);
+    watcher.scheduleWithFixedDelay(() -> {
+      try {
+        CellViews.Snapshot now = CellViews.read(registry, peers, last.get());
+        if (!now.equals(last.get())) {
+          last.set(now);
+          views.push(options.node(), now);
+        }
+      } catch (Exception e) {
+        log.warn("reading the cell registry: {}", e.toString());
+      }
+    }, CellViews.REFRESH_MS, CellViews.REFRESH_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /** The cell as the registry says at startup; waits for {@code minChannels} channels and a cop. */
+  static CellViews.Snapshot initialCell(EtcdCellRegistry registry, EtcdPeerDirectory peers, int minChannels) throws Exception {
+    directory(registry, minChannels);
+    cops(registry);
+    return CellViews.read(registry, peers, null);
+  }
+
   /** The channel directory from the registry: each channel's own node, then every spare; waits for {@code min} channels. */
   static ChannelDirectory directory(EtcdCellRegistry registry, int min) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STARTUP_TIMEOUT_SECONDS);
@@ -410,14 +451,7 @@ final class RoleProcess implements AutoCloseable {
       Map<String, String> channels = registry.members("channel").get(30, TimeUnit.SECONDS);
       if (channels.size() >= min) {
         List<NodeId> spares = registry.members("spare").get(30, TimeUnit.SECONDS).keySet().stream().map(NodeId::of).toList();
-        Map<String, List<NodeId>> hosts = new LinkedHashMap<>();
-        channels.forEach((id, primary) -> {
-          List<NodeId> h = new ArrayList<>();
-          h.add(NodeId.of(primary));
-          h.addAll(spares);
-          hosts.put(id, h);
-        });
-        return new ChannelDirectory(hosts);
+        return CellViews.directoryOf(channels, spares);
       }
       if (System.nanoTime() - deadline > 0) {
         throw new IllegalStateException(channels.size() + " channel(s) registered after " + STARTUP_TIMEOUT_SECONDS
@@ -490,6 +524,12 @@ final class RoleProcess implements AutoCloseable {
   /** Completes with the reason when this process must stop (and be restarted by its supervisor). */
   CompletableFuture<String> fatal() {
     return fatal;
+  }
+
+  /** What this process's component sees of the cell now, read on its executor (empty for channel and cachey processes). */
+  Optional<CellViews.Seen> seen() {
+    CellViews.Views v = views;
+    return v == null ? Optional.empty() : Optional.of(Server.onExecutor(v.env(), v::seen));
   }
 
   /** The frontend's server (frontend role only). */

@@ -198,10 +198,12 @@ public final class Server implements AutoCloseable {
    * A frontend-only process of a distributed cell ({@code --role frontend}): the frontend node
    * {@code feNode} on {@code runtime} (whose nodes talk to the cell's other processes over the
    * network), with the channels, cachey nodes and cops that process found in etcd, behind the HTTP
-   * API. The returned server owns {@code runtime}.
+   * API. The returned server owns {@code runtime}. The views belong to the frontend node's executor:
+   * the caller replaces their snapshots there as the cell changes.
    */
   static Server startFrontend(ServerConfig config, RealRuntime runtime, ServerMetrics metrics, NodeId feNode,
-      ChannelDirectory directory, io.s2j.cachey.CacheyRing ring, String zone, List<NodeId> cops, String description) {
+      io.s2j.runtime.View<ChannelDirectory> directory, io.s2j.runtime.View<io.s2j.cachey.CacheyRing> ring, String zone,
+      io.s2j.runtime.View<List<NodeId>> cops, String description) {
     ChannelKnobs base = config.storage() instanceof ServerConfig.Storage.S3 ? ChannelKnobs.STANDARD : ChannelKnobs.CHEAP_STORE;
     ChannelKnobs knobs = config.flushIntervalMs() == null ? base : withFlushInterval(base, config.flushIntervalMs());
     Frontend frontend;

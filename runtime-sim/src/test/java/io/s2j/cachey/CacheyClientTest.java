@@ -8,11 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.s2j.channel.PlantedBug;
 import io.s2j.runtime.NodeId;
 import io.s2j.runtime.Promise;
+import io.s2j.runtime.View;
 import io.s2j.runtime.objectstore.ByteRange;
 import io.s2j.runtime.objectstore.GetResult;
 import io.s2j.runtime.objectstore.ObjectKey;
 import io.s2j.runtime.sim.FaultProfile;
 import io.s2j.runtime.sim.Simulator;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The frontend side: node choice, failover to the next node and to the object store. */
@@ -50,6 +53,56 @@ class CacheyClientTest {
     assertEquals(1, served);
     assertInstanceOf(GetResult.NotFound.class, get(h, c, "seg/none", 0, 10, -1));
     assertInstanceOf(GetResult.RangeNotSatisfiable.class, get(h, c, "seg/1", 6_000, 10, -1));
+  }
+
+  /**
+   * Scale-out: nodes joining the client's ring view take exactly the keys they win from the next
+   * read on (rendezvous placement); every other key stays on its node, whose cache still holds it.
+   */
+  @Test
+  void nodesJoiningTheRingViewTakeOnlyTheKeysTheyWin() {
+    CacheyHarness h = new CacheyHarness(3, CacheyTest.PLAIN, FaultProfile.NONE, 4, PlantedBug.NONE);
+    CacheyRing two = new CacheyRing(h.ring().subList(0, 2));
+    CacheyRing four = new CacheyRing(h.ring());
+    View<CacheyRing> ring = h.now(env -> View.of(two));
+    CacheyClient c = h.now(env -> new CacheyClient(env, ring, "z1", 2 * Simulator.SECOND));
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      keys.add("seg/" + i);
+      h.put("seg/" + i, bytes(1_000, i));
+    }
+    for (String k : keys) {
+      assertInstanceOf(GetResult.Found.class, get(h, c, k, 0, 1_000, 1_000));
+    }
+    long[] before = new long[4];
+    for (int i = 0; i < 4; i++) {
+      before[i] = h.caches.get(i).counters().requests();
+    }
+    assertEquals(0, before[2] + before[3], "nodes outside the ring got nothing");
+    boolean changed = h.now(env -> ring.update(four));
+    assertTrue(changed);
+    long[] expected = new long[4];
+    int moved = 0;
+    for (String k : keys) {
+      NodeId was = two.preference(k, "z1").get(0);
+      NodeId now = four.preference(k, "z1").get(0);
+      if (!was.equals(now)) {
+        moved++;
+        assertTrue(now.equals(h.nodes.get(2).id()) || now.equals(h.nodes.get(3).id()), "a key moves only to a joining node: " + k);
+      }
+      for (int i = 0; i < 4; i++) {
+        if (h.nodes.get(i).id().equals(now)) {
+          expected[i]++;
+        }
+      }
+      GetResult.Found f = assertInstanceOf(GetResult.Found.class, get(h, c, k, 0, 1_000, 1_000));
+      assertEquals(bytes(1_000, keys.indexOf(k)), f.data());
+    }
+    assertTrue(moved > 0 && moved < keys.size(), "some keys moved, not all: " + moved);
+    for (int i = 0; i < 4; i++) {
+      assertEquals(expected[i], h.caches.get(i).counters().requests() - before[i], "reads of node " + i + " after the change");
+    }
+    assertEquals(120, c.answeredByCachey());
   }
 
   @Test

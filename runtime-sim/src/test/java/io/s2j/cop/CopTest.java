@@ -30,6 +30,7 @@ import io.s2j.record.AppendRecord;
 import io.s2j.record.SequencedRecord;
 import io.s2j.runtime.NodeId;
 import io.s2j.runtime.Promise;
+import io.s2j.runtime.View;
 import io.s2j.runtime.metadata.KeyValue;
 import io.s2j.runtime.sim.FaultProfile;
 import io.s2j.runtime.sim.LatencyModel;
@@ -38,6 +39,7 @@ import io.s2j.runtime.sim.SimWorld;
 import io.s2j.runtime.sim.Simulator;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -69,6 +71,15 @@ class CopTest {
 
   /** Two channels, two cops, one frontend; with {@code spare}, an idle host {@code spare-1} listed for both channels. */
   private void cell(CopKnobs knobs, boolean spare) {
+    cell(knobs, spare, List.of("ch-1", "ch-2"));
+  }
+
+  /** Each cop's view of the channels, and the frontend's (each updated on its own process). */
+  private final List<View<ChannelDirectory>> copDirectories = new ArrayList<>();
+  private View<ChannelDirectory> frontendDirectory;
+
+  /** The cell with only {@code channelIds} at first (more may join: {@link #startChannel}). */
+  private void cell(CopKnobs knobs, boolean spare, List<String> channelIds) {
     world.bucket().setLatency(LatencyModel.S3_EXPRESS);
     world.metadata().setLatency(LatencyModel.FAST);
     TreeMap<String, List<NodeId>> hosts = new TreeMap<>();
@@ -78,10 +89,8 @@ class CopTest {
           channels::add)).start();
       spares.add(NodeId.of("spare-1"));
     }
-    for (String c : List.of("ch-1", "ch-2")) {
-      SimProcess p = world.addProcess(c + "-a", env -> channels.add(new Channel(env, c, channelKnobs)));
-      p.start();
-      channelProcesses.put(c, p);
+    for (String c : channelIds) {
+      startChannel(c);
       List<NodeId> ids = new ArrayList<>(List.of(NodeId.of(c + "-a")));
       ids.addAll(spares);
       hosts.put(c, ids);
@@ -89,7 +98,11 @@ class CopTest {
     ChannelDirectory directory = new ChannelDirectory(hosts);
     List<NodeId> copIds = new ArrayList<>();
     for (String n : List.of("cop-1", "cop-2")) {
-      SimProcess p = world.addProcess(n, env -> cops.add(new Cop(env, knobs, directory, spares, io.s2j.channel.PlantedBug.NONE)));
+      SimProcess p = world.addProcess(n, env -> {
+        View<ChannelDirectory> view = View.of(directory);
+        copDirectories.add(view);
+        cops.add(new Cop(env, knobs, view, View.of(List.copyOf(spares)), io.s2j.channel.PlantedBug.NONE));
+      });
       p.start();
       copProcesses.add(p);
       copIds.add(p.id());
@@ -97,11 +110,19 @@ class CopTest {
     frontendProcess = world.addProcess("fe-1", env -> {
       frontendEnv = env;
       catalog = new Catalog(env, Simulator.SECOND);
-      data = new DataPlane(env, catalog, directory).withActivator(new CopClient(env, copIds));
+      frontendDirectory = View.of(directory);
+      data = new DataPlane(env, catalog, frontendDirectory, io.s2j.channel.PlantedBug.NONE, io.s2j.cachey.CacheyClient.direct(env))
+          .withActivator(new CopClient(env, copIds));
     });
     frontendProcess.start();
     world.simulator().runFor(2 * Simulator.SECOND);
     run(f -> catalog.createBasin(B, new BasinConfig(io.s2j.api.StreamConfigSpec.EMPTY, null, true, true), null));
+  }
+
+  private void startChannel(String c) {
+    SimProcess p = world.addProcess(c + "-a", env -> channels.add(new Channel(env, c, channelKnobs)));
+    p.start();
+    channelProcesses.put(c, p);
   }
 
   private <T> T run(Function<Void, Promise<T>> op) {
@@ -257,6 +278,84 @@ class CopTest {
     long streamId = io.s2j.metadata.proto.StreamMeta.parseFrom(world.metadata().peek(MetaKey.stream(B.value(), s.value())).orElseThrow()
         .value()).getStreamId();
     return StreamletMeta.parseFrom(world.metadata().peek(MetaKey.streamlet(streamId, 0)).orElseThrow().value()).getChannelId();
+  }
+
+  /**
+   * A channel that joins the running cell (scale-out): listed in the cops' views first, it is probed,
+   * gets the new streams (it is the less loaded one) and streams migrated to it for balance; the
+   * frontend, whose view does not list it yet, holds the append to it until its own view changes.
+   */
+  @Test
+  void aChannelThatJoinsGetsStreamsAndMigrationsAndTheFrontendWaitsForItsViewToListIt() throws Exception {
+    cell(new CopKnobs(2_000, 500, 300, 1_500, 2_000, 2, 0.0), false, List.of("ch-1"));
+    for (int i = 0; i < 6; i++) {
+      int n = i;
+      Outcome<AppendResult> ack = run(v -> data.append(B, new StreamName("early-" + n), input("e" + n)));
+      assertTrue(ack instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked: " + ack);
+      assertEquals("ch-1", channelOf(new StreamName("early-" + n)));
+    }
+    startChannel("ch-2");
+    ChannelDirectory two = new ChannelDirectory(Map.of("ch-1", List.of(NodeId.of("ch-1-a")), "ch-2", List.of(NodeId.of("ch-2-a"))));
+    for (int i = 0; i < cops.size(); i++) {
+      View<ChannelDirectory> view = copDirectories.get(i);
+      world.simulator().runAs(copProcesses.get(i).incarnation(), () -> assertTrue(view.update(two)));
+    }
+    world.simulator().runFor(Simulator.SECOND); // probes see ch-2 serving
+    for (Cop c : cops) {
+      assertEquals(1, c.channelsAdded());
+      assertEquals(List.of("ch-1", "ch-2"), c.liveChannels());
+    }
+    // The cop puts a new stream on the idle ch-2; this frontend does not know ch-2 yet and waits.
+    StreamName late = new StreamName("late-0");
+    Promise<Outcome<AppendResult>> pending = start(v -> data.append(B, late, input("l0")));
+    world.simulator().runFor(Simulator.SECOND);
+    assertEquals("ch-2", channelOf(late));
+    assertFalse(pending.isDone(), "the append waits for the frontend's view to list ch-2");
+    world.simulator().runAs(frontendProcess.incarnation(), () -> assertTrue(frontendDirectory.update(two)));
+    world.simulator().runUntil(pending::isDone, world.simulator().nowNanos() + 10 * Simulator.SECOND);
+    assertTrue(pending.isDone() && pending.value() instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck,
+        "acked on ch-2: " + pending);
+    // Balance moves streams of ch-1 to ch-2 too (every 2 s while they differ by 2 or more).
+    world.simulator().runFor(20 * Simulator.SECOND);
+    assertNull(world.simulator().failure());
+    long committed = cops.stream().mapToLong(c -> c.counters().migrationsCommitted()).sum();
+    assertTrue(committed >= 2, "migrations to the new channel: " + committed);
+    TreeMap<String, Integer> open = new TreeMap<>();
+    for (KeyValue kv : world.metadata().entries()) {
+      if (MetaKey.typeOf(kv.key()) == MetaKey.Type.STREAMLET) {
+        StreamletMeta m = StreamletMeta.parseFrom(kv.value());
+        if (!m.hasEndSeqNum()) {
+          open.merge(m.getChannelId(), 1, Integer::sum);
+        }
+      }
+    }
+    assertEquals(7, open.values().stream().mapToInt(Integer::intValue).sum(), "open links: " + open);
+    assertTrue(Math.abs(open.getOrDefault("ch-1", 0) - open.getOrDefault("ch-2", 0)) <= 1, "balanced: " + open);
+    for (int i = 0; i < 6; i++) {
+      int n = i;
+      Outcome<AppendResult> ack = run(v -> data.append(B, new StreamName("early-" + n), input("again")));
+      assertTrue(ack instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck a && a.start().seqNum() == 1,
+          "acked after the migrations: " + ack);
+    }
+  }
+
+  /** A frontend that never learns of the channel a stream was put on fails the append definitely after its bound. */
+  @Test
+  void anAppendToAChannelTheFrontendNeverLearnsOfFailsDefinitely() throws Exception {
+    cell(new CopKnobs(2_000, 500, 300, 1_500, 600_000, 2, 0.0), false, List.of("ch-1"));
+    Outcome<AppendResult> first = run(v -> data.append(B, new StreamName("early"), input("e")));
+    assertTrue(first instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked: " + first);
+    startChannel("ch-2");
+    ChannelDirectory two = new ChannelDirectory(Map.of("ch-1", List.of(NodeId.of("ch-1-a")), "ch-2", List.of(NodeId.of("ch-2-a"))));
+    for (int i = 0; i < cops.size(); i++) {
+      View<ChannelDirectory> view = copDirectories.get(i);
+      world.simulator().runAs(copProcesses.get(i).incarnation(), () -> view.update(two));
+    }
+    world.simulator().runFor(Simulator.SECOND);
+    StreamName late = new StreamName("late");
+    Outcome<AppendResult> ack = run(v -> data.append(B, late, input("l")));
+    assertEquals("ch-2", channelOf(late));
+    assertTrue(ack instanceof Outcome.Failed<AppendResult> f && !f.indefinite(), "failed definitely: " + ack);
   }
 
   @Test

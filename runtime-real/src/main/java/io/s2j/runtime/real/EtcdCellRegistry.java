@@ -53,6 +53,19 @@ public final class EtcdCellRegistry {
     });
   }
 
+  /**
+   * Deletes member {@code name} of {@code role} (what {@code etcdctl del} of its key does; processes
+   * following the registry keep channel ids they have seen, see {@code io.s2j.server.CellViews}).
+   */
+  public CompletableFuture<Void> deregister(String role, String name) {
+    ByteString key = roleKey(role).concat(ByteString.copyFromUtf8(name));
+    return store.commit(Txn.builder().delete(key).build()).thenAccept(r -> {
+      if (!(r instanceof TxnResult.Committed)) {
+        throw new IllegalStateException("deregistering " + role + "/" + name + ": " + r);
+      }
+    });
+  }
+
   /** Every registered member of {@code role}: name → value, by name. */
   public CompletableFuture<Map<String, String>> members(String role) {
     ByteString from = roleKey(role);

@@ -197,7 +197,8 @@ public final class EtcdMetadataStore implements AutoCloseable {
         .thenApply(r -> r.getKvs().isEmpty() ? Optional.<KeyValue>empty() : Optional.of(fromEtcd(r.getKvs().get(0)))));
   }
 
-  CompletableFuture<ScanPage> scan(ByteString startInclusive, ByteString endExclusive, int limit) {
+  /** A linearizable range read of store keys, outside any node (for process-level watchers and tests). */
+  public CompletableFuture<ScanPage> scan(ByteString startInclusive, ByteString endExclusive, int limit) {
     if (ByteString.unsignedLexicographicalComparator().compare(startInclusive, endExclusive) >= 0) {
       // An empty range, still read at one (current) revision: read the marker, whatever it holds.
       return readFailures("scan", client.getKVClient().get(marker)

@@ -250,12 +250,36 @@ public final class CellScenario implements Scenario {
       });
     }
     ChannelDirectory directory = new ChannelDirectory(hosts, classes);
+    // Scale-out (deployment only): channel ch-4 starts mid-window and registers itself; every cop,
+    // frontend and bgtask incarnation re-reads the "registry" every REGISTRY_REFRESH_NANOS, as role
+    // processes do (its own fork: the other draws stay as they were).
+    ChannelDirectory[] registry = {directory};
+    SimProcess joining = null;
+    long joinAtNanos = -1;
+    if (deployment) {
+      RandomSource scaleDraw = root.fork("scale-out");
+      joinAtNanos = scaleDraw.nextLong(windowNanos / 4, windowNanos * 3 / 4);
+      Map<String, List<NodeId>> grownHosts = new TreeMap<>(hosts);
+      List<NodeId> ids = new ArrayList<>();
+      ids.add(NodeId.of(JOINING_CHANNEL + "-a"));
+      ids.addAll(spares);
+      grownHosts.put(JOINING_CHANNEL, ids);
+      ChannelDirectory grown = new ChannelDirectory(grownHosts, classes);
+      joining = world.addProcess(JOINING_CHANNEL + "-a", env -> {
+        started.accept(new Channel(env, JOINING_CHANNEL, knobs, bug));
+        registry[0] = grown; // registered (permanently) as it starts
+      });
+      late.add(joining);
+    }
+    java.util.function.Function<io.s2j.runtime.Env, io.s2j.runtime.View<ChannelDirectory>> directoryView =
+        env -> deployment ? followed(env, registry) : io.s2j.runtime.View.of(directory);
     CopKnobs copKnobs = CopKnobs.randomized(root.fork("cop-knobs"));
     List<Cop> cops = new ArrayList<>(); // every incarnation, for counters
     List<NodeId> copIds = new ArrayList<>();
     for (int c = 1; c <= copCount; c++) {
       String n = "cop-" + c;
-      SimProcess p = world.addProcess(n, env -> cops.add(new Cop(env, copKnobs, directory, spares, bug)));
+      SimProcess p = world.addProcess(n, env -> cops.add(new Cop(env, copKnobs, directoryView.apply(env),
+          io.s2j.runtime.View.of(List.copyOf(spares)), bug)));
       copIds.add(p.id());
       crashable.add(n);
       everyone.add(n);
@@ -324,7 +348,7 @@ public final class CellScenario implements Scenario {
         Catalog catalog = new Catalog(env, STREAM_CACHE_TTL_NANOS, bug);
         CacheyClient objects = new CacheyClient(env, ring, zone, CACHEY_RPC_TIMEOUT_NANOS);
         cacheyClients.add(objects);
-        DataPlane data = new DataPlane(env, catalog, directory, bug, objects).withActivator(new CopClient(env, copIds));
+        DataPlane data = new DataPlane(env, catalog, directoryView.apply(env), bug, objects).withActivator(new CopClient(env, copIds));
         dataPlanes.add(data);
         clientNames.add(new CellClient(env, catalog, data, streams, streamClasses, history, histories, stopIssuingAtNanos,
             storageErrors).name());
@@ -336,7 +360,7 @@ public final class CellScenario implements Scenario {
     // bgtask: one node (crashable like the rest); it frees a deleted stream's name two stream
     // cache TTLs after it saw the deletion.
     List<BgTask> bgTasks = new ArrayList<>(); // every incarnation, for counters
-    world.addProcess("bg-1", env -> bgTasks.add(new BgTask(env, new Catalog(env, STREAM_CACHE_TTL_NANOS, bug), directory,
+    world.addProcess("bg-1", env -> bgTasks.add(new BgTask(env, new Catalog(env, STREAM_CACHE_TTL_NANOS, bug), directoryView.apply(env),
         new BgTask.Knobs(Simulator.SECOND, 2 * STREAM_CACHE_TTL_NANOS), bug).withActivator(new CopClient(env, copIds))));
     crashable.add("bg-1");
     everyone.add("bg-1");
@@ -377,7 +401,9 @@ public final class CellScenario implements Scenario {
       deploymentFaults.scheduleTargeted();
       deploymentFaults.superviseChannels(runBy);
     }
-    long healedAtNanos = Phases.run(world, plan, late, p -> draw.nextLong(0, windowNanos), windowNanos,
+    SimProcess joiningProcess = joining;
+    long joinAt = joinAtNanos;
+    long healedAtNanos = Phases.run(world, plan, late, p -> p == joiningProcess ? joinAt : draw.nextLong(0, windowNanos), windowNanos,
         stopIssuingAtNanos, DRAIN_NANOS);
     Simulator sim = world.simulator();
 
@@ -424,9 +450,33 @@ public final class CellScenario implements Scenario {
         describeExpress(world, zones, streamClasses, quorums, hedged), knobs, name(), frontendCount, streamCount, hosts,
         express ? "express" : "standard", windowNanos / Simulator.SECOND, profile.describe(), plan.describe());
     if (deploymentFaults != null) {
-      description = deploymentFaults.describe(cops, channels, world) + "\n" + description;
+      long linksOnJoined = chains.values().stream().flatMap(List::stream).filter(l -> l.getChannelId().equals(JOINING_CHANNEL)).count();
+      long added = cops.stream().mapToLong(Cop::channelsAdded).sum();
+      description = deploymentFaults.describe(cops, channels, world) + "\n" + String.format(Locale.ROOT,
+          "scale_out: %s joined at %d ms; cop incarnations that added it to their view %d; stream links on it %d",
+          JOINING_CHANNEL, joinAtNanos / Simulator.MS, added, linksOnJoined) + "\n" + description;
     }
     return new Outcome(world, violations, description, dir -> histories.write(dir, CellClient.BASIN.value()));
+  }
+
+  /** The channel that joins the deployment scenario's cell mid-window. */
+  static final String JOINING_CHANNEL = "ch-4";
+  /** How often a deployment process re-reads the cell registry (the role processes' period). */
+  static final long REGISTRY_REFRESH_NANOS = 500 * Simulator.MS;
+
+  /**
+   * A view of the channel directory that follows {@code registry[0]}: re-read on {@code env}'s own
+   * scheduler every {@link #REGISTRY_REFRESH_NANOS} for as long as this incarnation lives.
+   */
+  static io.s2j.runtime.View<ChannelDirectory> followed(io.s2j.runtime.Env env, ChannelDirectory[] registry) {
+    io.s2j.runtime.View<ChannelDirectory> view = io.s2j.runtime.View.of(registry[0]);
+    Runnable[] tick = new Runnable[1];
+    tick[0] = () -> {
+      view.update(registry[0]);
+      env.scheduler().schedule(REGISTRY_REFRESH_NANOS, tick[0]);
+    };
+    env.scheduler().schedule(REGISTRY_REFRESH_NANOS, tick[0]);
+    return view;
   }
 
   /** One line on express storage: stream classes, replica PUTs per zone, what the quorums had to decide. */
