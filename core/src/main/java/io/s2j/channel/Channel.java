@@ -110,6 +110,8 @@ public final class Channel {
   private final TreeMap<Long, Long> firstAckNanos = new TreeMap<>();
   /** Held records already in segments (evictable). */
   private long segmentedHeldBytes;
+  /** Streamlets that may hold records already in segments, in the order they got them: eviction takes from the front. */
+  private final ArrayDeque<Streamlet> evictable = new ArrayDeque<>();
   /** Held records not yet in segments (not evictable). */
   private long unsegmentedBytes;
   /** Metered bytes of the records in {@link #wal} (the live log a take-over replays). */
@@ -149,6 +151,8 @@ public final class Channel {
     boolean segmentWriting;
     /** Waiting in {@link #segmentQueue}. */
     boolean segmentQueued;
+    /** In {@link #evictable}. */
+    boolean evictableQueued;
     /**
      * The segment head as this incarnation last read or committed it: its mod revision (0: absent),
      * or -1: unknown, read it before the next segment. Only a compare-and-set on exactly this
@@ -1239,6 +1243,7 @@ public final class Channel {
       s.retained.addLast(r);
       if (r.seqNum() < s.segmentedUpTo) {
         segmentedHeldBytes += r.meteredBytes();
+        markEvictable(s);
       } else {
         if (s.unsegmentedBytes == 0) {
           s.unsegmentedSinceNanos = env.clock().nowNanos();
@@ -1267,6 +1272,7 @@ public final class Channel {
       }
     }
     s.segmentedUpTo = upTo;
+    markEvictable(s);
     if (s.unsegmentedBytes > 0) {
       s.unsegmentedSinceNanos = env.clock().nowNanos(); // they became durable while the segment was written
     }
@@ -1275,14 +1281,25 @@ public final class Channel {
 
   /** Drops the oldest records that are in segments while more than the knob's worth are held. */
   private void evict() {
-    if (segmentedHeldBytes <= knobs.retainedBytesMax()) {
-      return;
-    }
-    for (Streamlet s : streamlets.values()) {
+    // Not a scan of every streamlet per call: with 10,000 streamlets over the bound, that was
+    // 10,000 steps per durable batch.
+    while (segmentedHeldBytes > knobs.retainedBytesMax() && !evictable.isEmpty()) {
+      Streamlet s = evictable.peekFirst();
       while (segmentedHeldBytes > knobs.retainedBytesMax() && !s.retained.isEmpty()
           && s.retained.peekFirst().seqNum() < s.segmentedUpTo) {
         segmentedHeldBytes -= s.retained.pollFirst().meteredBytes();
       }
+      if (s.retained.isEmpty() || s.retained.peekFirst().seqNum() >= s.segmentedUpTo) {
+        evictable.pollFirst();
+        s.evictableQueued = false;
+      }
+    }
+  }
+
+  private void markEvictable(Streamlet s) {
+    if (!s.evictableQueued) {
+      s.evictableQueued = true;
+      evictable.addLast(s);
     }
   }
 
