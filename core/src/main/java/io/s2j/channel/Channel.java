@@ -110,8 +110,24 @@ public final class Channel {
   private final TreeMap<Long, Long> firstAckNanos = new TreeMap<>();
   /** Held records already in segments (evictable). */
   private long segmentedHeldBytes;
+  /** Streamlets that may hold records already in segments, in the order they got them: eviction takes from the front. */
+  private final ArrayDeque<Streamlet> evictable = new ArrayDeque<>();
   /** Held records not yet in segments (not evictable). */
   private long unsegmentedBytes;
+  /** Metered bytes of the records in {@link #wal} (the live log a take-over replays). */
+  private long walLiveBytes;
+  /** Streamlets due for a segment, waiting for one of the {@code segmentWritesInFlightMax} slots. */
+  private final ArrayDeque<Streamlet> segmentQueue = new ArrayDeque<>();
+  /** Segment writes started and not finished (head read, object put, commit). */
+  private int segmentsInFlight;
+  /** Segments whose objects are stored, waiting to be committed in metadata together. */
+  private final List<SegmentCommit> segmentCommits = new ArrayList<>();
+  /** A transaction of {@link #segmentCommits} is in flight (one at a time: the next one gathers meanwhile). */
+  private boolean committingSegments;
+  /** Segments of {@link #segmentsInFlight} in a commit in flight. */
+  private int segmentsCommitting;
+  /** Segment commits per metadata transaction: one condition and two puts each, within {@link Txn#OPS_MAX}. */
+  static final int SEGMENT_COMMITS_PER_TXN = Txn.OPS_MAX / 3;
 
   /** One streamlet's sequencing state. */
   private static final class Streamlet {
@@ -130,7 +146,21 @@ public final class Channel {
     long segmentedUpTo;
     /** Metered bytes of held records at or above {@link #segmentedUpTo}. */
     long unsegmentedBytes;
+    /** When its oldest record not yet in segments became durable (0: long ago); meaningful while {@link #unsegmentedBytes} > 0. */
+    long unsegmentedSinceNanos;
     boolean segmentWriting;
+    /** Waiting in {@link #segmentQueue}. */
+    boolean segmentQueued;
+    /** In {@link #evictable}. */
+    boolean evictableQueued;
+    /**
+     * The segment head as this incarnation last read or committed it: its mod revision (0: absent),
+     * or -1: unknown, read it before the next segment. Only a compare-and-set on exactly this
+     * revision commits a segment, so a stale value costs one refused commit, never an overlap.
+     */
+    long headRevision = -1;
+    /** {@code next_seq_num} of that head (where the next segment starts). */
+    long headNext;
     /** A terminal trim (stream deletion) has been sequenced: every later append is refused. */
     boolean deleting;
     /** The terminal trim is durable: the streamlet gets a tombstone head instead of segments. */
@@ -168,16 +198,29 @@ public final class Channel {
    * One durable chunk of the chain: the chunk number that follows it in the chain (past a fence's
    * void range), and the end seq num of each streamlet batch in it.
    */
-  private record WalChunk(long nextInChain, long[] streamletIds, long[] endSeqNums) {
+  private record WalChunk(long nextInChain, long[] streamletIds, long[] endSeqNums, long meteredBytes) {
     static WalChunk of(long nextInChain, List<Chunk.Entry> entries) {
       long[] ids = new long[entries.size()];
       long[] ends = new long[entries.size()];
+      long bytes = 0;
       for (int i = 0; i < entries.size(); i++) {
         ids[i] = entries.get(i).streamletId();
         ends[i] = entries.get(i).nextSeqNum();
+        for (SequencedRecord r : entries.get(i).records()) {
+          bytes += r.meteredBytes();
+        }
       }
-      return new WalChunk(nextInChain, ids, ends);
+      return new WalChunk(nextInChain, ids, ends, bytes);
     }
+  }
+
+  /** A segment whose object is stored, to be recorded in metadata under a compare-and-set of its streamlet's head. */
+  private record SegmentCommit(Streamlet s, long end, long headRevision, ByteString segmentMeta, ByteString newHead) {}
+
+  /** Adds a chunk to the live log (and its records to {@link #walLiveBytes}). */
+  private void walPut(long seq, WalChunk chunk) {
+    WalChunk old = wal.put(seq, chunk);
+    walLiveBytes += chunk.meteredBytes() - (old == null ? 0 : old.meteredBytes());
   }
 
   /** A read parked until records past {@code request.start_seq_num} are durable, or its timer fires. */
@@ -480,10 +523,10 @@ public final class Channel {
     Invariants.check(origin.writerEpoch() < epoch, "recovered chunk %s of my own epoch %d before I wrote any", origin, epoch);
     if (origin.voidThroughChunkSeqNum() > 0) {
       Invariants.check(contents.entries().isEmpty(), "fence chunk with entries: %s", origin);
-      wal.put(origin.chunkSeqNum(), WalChunk.of(origin.voidThroughChunkSeqNum() + 1, List.of()));
+      walPut(origin.chunkSeqNum(), WalChunk.of(origin.voidThroughChunkSeqNum() + 1, List.of()));
       return origin.voidThroughChunkSeqNum() + 1;
     }
-    wal.put(origin.chunkSeqNum(), WalChunk.of(origin.chunkSeqNum() + 1, contents.entries()));
+    walPut(origin.chunkSeqNum(), WalChunk.of(origin.chunkSeqNum() + 1, contents.entries()));
     for (Chunk.Entry e : contents.entries()) {
       if (bug == PlantedBug.SEQ_REUSE_AFTER_FAILOVER && newest) {
         continue;
@@ -547,7 +590,7 @@ public final class Channel {
    */
   private void fenceLanded(long seq, long voidThrough, int attempt) {
     if (bug == PlantedBug.FENCE_WITHOUT_EPOCH_CHECK) {
-      wal.put(seq, WalChunk.of(voidThrough + 1, List.of()));
+      walPut(seq, WalChunk.of(voidThrough + 1, List.of()));
       startServing(voidThrough + 1);
       return;
     }
@@ -555,7 +598,7 @@ public final class Channel {
       if (failure != null) {
         later(attempt, () -> fenceLanded(seq, voidThrough, attempt + 1));
       } else if (current.isPresent() && parseChannelMeta(current.get().value()).getEpoch() == epoch) {
-        wal.put(seq, WalChunk.of(voidThrough + 1, List.of()));
+        walPut(seq, WalChunk.of(voidThrough + 1, List.of()));
         startServing(voidThrough + 1);
       } else {
         standDown(seq);
@@ -601,9 +644,16 @@ public final class Channel {
       if (state != State.SERVING) {
         return;
       }
+      // Due: a deleted or sealed streamlet (nothing more will come; bgtask waits for its head), one
+      // whose oldest unsegmented record is segmentAgeMaxMs old, or one that pins the oldest live
+      // chunks beyond walLiveBytesMax. Streamlets reaching segmentBytesMin are queued on release.
+      long now = env.clock().nowNanos();
+      long ageNanos = knobs.segmentAgeMaxMs() * 1_000_000L;
+      java.util.TreeSet<Long> pinning = pinningWal();
       for (Streamlet s : streamlets.values()) {
-        if (!s.segmentWriting && s.durableTail.seqNum() > s.segmentedUpTo) {
-          writeSegment(s);
+        if (s.durableTail.seqNum() > s.segmentedUpTo
+            && (s.deletedDurable || s.sealedAt != null || now - s.unsegmentedSinceNanos >= ageNanos || pinning.contains(s.id))) {
+          queueSegment(s);
         }
       }
       collectWal();
@@ -664,6 +714,8 @@ public final class Channel {
           s = new Streamlet(id, new StreamState(new StreamPosition(h.getNextSeqNum(), h.getTailTimestamp()),
               h.getFencingToken(), h.getTrimPoint()));
           s.segmentedUpTo = h.getNextSeqNum();
+          s.headRevision = head.get().modRevision();
+          s.headNext = h.getNextSeqNum();
           // A tombstone: the stream was deleted (its terminal trim is below next_seq_num).
           s.deleting = h.getDeleted();
           s.deletedDurable = h.getDeleted();
@@ -672,6 +724,8 @@ public final class Channel {
               ref.getStartTrimPoint()));
           s.startSeq = ref.getStart().getSeqNum();
           s.segmentedUpTo = s.startSeq;
+          s.headRevision = 0;
+          s.headNext = s.startSeq;
         }
         streamlets.put(id, s);
       }
@@ -1073,7 +1127,7 @@ public final class Channel {
 
   /** Makes a durable chunk's batches visible, then acknowledges them (S2-API §7.6: tail after the chunk). */
   private void release(InFlight chunk) {
-    wal.put(chunk.seq, WalChunk.of(chunk.seq + 1, chunk.entries));
+    walPut(chunk.seq, WalChunk.of(chunk.seq + 1, chunk.entries));
     List<Streamlet> touched = new ArrayList<>();
     for (Chunk.Entry e : chunk.entries) {
       Streamlet s = streamlets.get(e.streamletId());
@@ -1108,8 +1162,8 @@ public final class Channel {
         answer(s, h.response(), h.answer());
       }
       wakeWaiters(s);
-      if (!s.segmentWriting && s.unsegmentedBytes >= knobs.segmentBytesMin()) {
-        writeSegment(s);
+      if (s.unsegmentedBytes >= knobs.segmentBytesMin()) {
+        queueSegment(s);
       }
     }
     chunk.barriers.forEach(b -> b.accept(true));
@@ -1189,7 +1243,11 @@ public final class Channel {
       s.retained.addLast(r);
       if (r.seqNum() < s.segmentedUpTo) {
         segmentedHeldBytes += r.meteredBytes();
+        markEvictable(s);
       } else {
+        if (s.unsegmentedBytes == 0) {
+          s.unsegmentedSinceNanos = env.clock().nowNanos();
+        }
         unsegmentedBytes += r.meteredBytes();
         s.unsegmentedBytes += r.meteredBytes();
       }
@@ -1214,19 +1272,34 @@ public final class Channel {
       }
     }
     s.segmentedUpTo = upTo;
+    markEvictable(s);
+    if (s.unsegmentedBytes > 0) {
+      s.unsegmentedSinceNanos = env.clock().nowNanos(); // they became durable while the segment was written
+    }
     evict();
   }
 
   /** Drops the oldest records that are in segments while more than the knob's worth are held. */
   private void evict() {
-    if (segmentedHeldBytes <= knobs.retainedBytesMax()) {
-      return;
-    }
-    for (Streamlet s : streamlets.values()) {
+    // Not a scan of every streamlet per call: with 10,000 streamlets over the bound, that was
+    // 10,000 steps per durable batch.
+    while (segmentedHeldBytes > knobs.retainedBytesMax() && !evictable.isEmpty()) {
+      Streamlet s = evictable.peekFirst();
       while (segmentedHeldBytes > knobs.retainedBytesMax() && !s.retained.isEmpty()
           && s.retained.peekFirst().seqNum() < s.segmentedUpTo) {
         segmentedHeldBytes -= s.retained.pollFirst().meteredBytes();
       }
+      if (s.retained.isEmpty() || s.retained.peekFirst().seqNum() >= s.segmentedUpTo) {
+        evictable.pollFirst();
+        s.evictableQueued = false;
+      }
+    }
+  }
+
+  private void markEvictable(Streamlet s) {
+    if (!s.evictableQueued) {
+      s.evictableQueued = true;
+      evictable.addLast(s);
     }
   }
 
@@ -1238,74 +1311,192 @@ public final class Channel {
   }
 
   /**
+   * Queues a segment of the streamlet's durable records (unless one is queued or being written);
+   * at most {@code segmentWritesInFlightMax} are written at once, so that a round of many small
+   * segments is spread between appends instead of running ahead of them.
+   */
+  private void queueSegment(Streamlet s) {
+    if (s.segmentWriting || s.segmentQueued) {
+      return;
+    }
+    s.segmentQueued = true;
+    segmentQueue.addLast(s);
+    pumpSegments();
+  }
+
+  private void pumpSegments() {
+    while (segmentsInFlight < knobs.segmentWritesInFlightMax() && !segmentQueue.isEmpty()) {
+      Streamlet s = segmentQueue.pollFirst();
+      s.segmentQueued = false;
+      if (!s.segmentWriting && s.durableTail.seqNum() > s.segmentedUpTo && writeSegment(s)) {
+        segmentsInFlight++;
+      }
+    }
+  }
+
+  /** A segment write of {@code s} ended (committed or not). */
+  private void segmentDone(Streamlet s) {
+    s.segmentWriting = false;
+    segmentsInFlight--;
+    pumpSegments();
+    commitSegments();
+  }
+
+  /**
    * Writes the streamlet's durable records past its segment head as one segment, then records it
    * in metadata with a compare-and-set of the head, so that segments never overlap whichever
-   * incarnation writes them. Any failure just leaves the records held for a later attempt.
+   * incarnation writes them. The head is read only when this incarnation does not know its revision
+   * (first segment, or after a refused or failed commit). Any failure just leaves the records held
+   * for a later attempt. Returns whether a write started.
    */
-  private void writeSegment(Streamlet s) {
+  private boolean writeSegment(Streamlet s) {
     if (s.spec != null || s.discarded) {
-      return; // unproven or garbage: no segment until a chain names it
+      return false; // unproven or garbage: no segment until a chain names it
     }
     s.segmentWriting = true;
+    if (s.headRevision >= 0 && !s.deletedDurable) {
+      segmentFrom(s, s.headNext, s.headRevision);
+      return true;
+    }
     ByteString headKey = MetaKey.segmentHead(s.id);
     env.metadataStore().get(headKey).onComplete((head, failure) -> {
       if (failure != null || state == State.FENCED) {
-        s.segmentWriting = false;
+        segmentDone(s);
         return;
       }
       if (s.deletedDurable) {
         writeTombstone(s, head);
         return;
       }
-      long first = head.map(kv -> parseHead(kv.value())).orElse(s.startSeq);
-      segmented(s, first);
-      long end = s.durableTail.seqNum();
-      SegmentHeadMeta newHead = SegmentHeadMeta.newBuilder().setNextSeqNum(end).setTailTimestamp(s.durableTail.timestamp())
-          .setFencingToken(s.durableToken).setTrimPoint(s.durableTrim).build();
-      SequencedRecord oldest = s.retained.peekFirst();
-      if (first >= end) {
-        s.segmentWriting = false;
+      s.headRevision = head.map(io.s2j.runtime.metadata.KeyValue::modRevision).orElse(0L);
+      s.headNext = head.map(kv -> parseHead(kv.value())).orElse(s.startSeq);
+      segmentFrom(s, s.headNext, s.headRevision);
+    });
+    return true;
+  }
+
+  /** Writes the segment {@code [first, durable tail)} of {@code s}, to be committed on the head at {@code headRevision}. */
+  private void segmentFrom(Streamlet s, long first, long headRevision) {
+    if (state == State.FENCED) {
+      segmentDone(s);
+      return;
+    }
+    segmented(s, first);
+    long end = s.durableTail.seqNum();
+    if (first >= end) {
+      segmentDone(s);
+      return;
+    }
+    SegmentHeadMeta newHead = SegmentHeadMeta.newBuilder().setNextSeqNum(end).setTailTimestamp(s.durableTail.timestamp())
+        .setFencingToken(s.durableToken).setTrimPoint(s.durableTrim).build();
+    SequencedRecord oldest = s.retained.peekFirst();
+    Invariants.check(oldest != null && oldest.seqNum() <= first,
+        "streamlet %d: records from %d are needed for a segment but the channel holds from %s", s.id, first, oldest);
+    SegmentBuilder builder = new SegmentBuilder(s.id, 64 << 10);
+    for (Iterator<SequencedRecord> it = s.retained.from(first); it.hasNext(); ) {
+      SequencedRecord r = it.next();
+      if (r.seqNum() >= end) {
+        break;
+      }
+      if (r.seqNum() >= first) {
+        builder.add(r);
+      }
+    }
+    Segment.Built built = builder.build();
+    ObjectKey key = segmentKey(s.id, first, end);
+    env.objectStore().put(key, built.bytes(), PutCondition.IF_ABSENT).onComplete((put, putFailure) -> {
+      if (putFailure != null) {
+        segmentDone(s);
         return;
       }
-      Invariants.check(oldest != null && oldest.seqNum() <= first,
-          "streamlet %d: records from %d are needed for a segment but the channel holds from %s", s.id, first, oldest);
-      SegmentBuilder builder = new SegmentBuilder(s.id, 64 << 10);
-      for (Iterator<SequencedRecord> it = s.retained.from(first); it.hasNext(); ) {
-        SequencedRecord r = it.next();
-        if (r.seqNum() >= end) {
-          break;
+      Segment.Summary sum = built.summary();
+      SegmentMeta meta = SegmentMeta.newBuilder().setObjectKey(key.value()).setFirstSeqNum(first)
+          .setRecordCount(end - first).setFirstTimestamp(sum.firstTimestamp()).setLastTimestamp(sum.lastTimestamp())
+          .setObjectBytes(built.bytes().size()).build();
+      segmentCommits.add(new SegmentCommit(s, end, headRevision, meta.toByteString(), newHead.toByteString()));
+      commitSegments();
+    });
+  }
+
+  /**
+   * Commits the stored segments gathered so far, up to {@link #SEGMENT_COMMITS_PER_TXN} in one
+   * metadata transaction (each a compare-and-set of its streamlet's head, plus the segment's key and
+   * the new head); one transaction at a time, the next batch gathers meanwhile. A refused condition
+   * names its segment, which is dropped (its head is read again next time; the object is an orphan,
+   * as with any failed commit) and the rest are committed again; a failed commit (perhaps applied)
+   * drops them all, and their next attempt reads the heads.
+   */
+  private void commitSegments() {
+    // Wait while other segment writes are still reading heads or putting objects (they end, and no
+    // new one starts while the slots are full), unless a transaction's worth is ready.
+    boolean othersPreparing = segmentsInFlight - segmentsCommitting - segmentCommits.size() > 0;
+    if (committingSegments || segmentCommits.isEmpty() || (othersPreparing && segmentCommits.size() < SEGMENT_COMMITS_PER_TXN)) {
+      return;
+    }
+    List<SegmentCommit> batch = new ArrayList<>(segmentCommits.subList(0, Math.min(segmentCommits.size(), SEGMENT_COMMITS_PER_TXN)));
+    segmentCommits.subList(0, batch.size()).clear();
+    Txn.Builder txn = Txn.builder();
+    for (SegmentCommit c : batch) {
+      ByteString headKey = MetaKey.segmentHead(c.s().id);
+      if (c.headRevision() == 0) {
+        txn.ifAbsent(headKey);
+      } else {
+        txn.ifRevision(headKey, c.headRevision());
+      }
+    }
+    for (SegmentCommit c : batch) {
+      txn.put(MetaKey.segment(c.s().id, c.end()), c.segmentMeta()).put(MetaKey.segmentHead(c.s().id), c.newHead());
+    }
+    committingSegments = true;
+    segmentsCommitting = batch.size();
+    env.metadataStore().commit(txn.build()).onComplete((committed, commitFailure) -> {
+      committingSegments = false;
+      segmentsCommitting = 0;
+      if (commitFailure == null && committed instanceof TxnResult.Committed done) {
+        for (SegmentCommit c : batch) {
+          c.s().headRevision = done.revision();
+          c.s().headNext = c.end();
+          segmented(c.s(), c.end());
+          segmentDone(c.s());
         }
-        if (r.seqNum() >= first) {
-          builder.add(r);
+      } else if (commitFailure == null && committed instanceof TxnResult.ConditionFailed refused) {
+        SegmentCommit c = batch.remove(refused.index());
+        segmentCommits.addAll(0, batch);
+        c.s().headRevision = -1;
+        segmentDone(c.s());
+      } else {
+        for (SegmentCommit c : batch) {
+          c.s().headRevision = -1;
+          segmentDone(c.s());
         }
       }
-      Segment.Built built = builder.build();
-      ObjectKey key = segmentKey(s.id, first, end);
-      env.objectStore().put(key, built.bytes(), PutCondition.IF_ABSENT).onComplete((put, putFailure) -> {
-        if (putFailure != null) {
-          s.segmentWriting = false;
-          return;
-        }
-        Segment.Summary sum = built.summary();
-        SegmentMeta meta = SegmentMeta.newBuilder().setObjectKey(key.value()).setFirstSeqNum(first)
-            .setRecordCount(end - first).setFirstTimestamp(sum.firstTimestamp()).setLastTimestamp(sum.lastTimestamp())
-            .setObjectBytes(built.bytes().size()).build();
-        Txn.Builder txn = Txn.builder();
-        if (head.isPresent()) {
-          txn.ifRevision(headKey, head.get().modRevision());
-        } else {
-          txn.ifAbsent(headKey);
-        }
-        txn.put(MetaKey.segment(s.id, end), meta.toByteString())
-            .put(headKey, newHead.toByteString());
-        env.metadataStore().commit(txn.build()).onComplete((committed, commitFailure) -> {
-          s.segmentWriting = false;
-          if (commitFailure == null && committed instanceof TxnResult.Committed) {
-            segmented(s, end);
-          }
-        });
-      });
+      commitSegments();
     });
+  }
+
+  /**
+   * The oldest live chunks' streamlets that keep more than {@code walLiveBytesMax} of records in the
+   * live log (the log a take-over replays): they are segmented at the next round whatever their age.
+   */
+  private java.util.TreeSet<Long> pinningWal() {
+    java.util.TreeSet<Long> pinning = new java.util.TreeSet<>();
+    if (walLiveBytes <= knobs.walLiveBytesMax()) {
+      return pinning;
+    }
+    long excess = walLiveBytes - knobs.walLiveBytesMax();
+    for (WalChunk c : wal.values()) {
+      if (excess <= 0) {
+        break;
+      }
+      for (int i = 0; i < c.streamletIds().length; i++) {
+        Streamlet s = streamlets.get(c.streamletIds()[i]);
+        if (s != null && s.segmentedUpTo < c.endSeqNums()[i]) {
+          pinning.add(s.id);
+        }
+      }
+      excess -= c.meteredBytes();
+    }
+    return pinning;
   }
 
   /**
@@ -1317,7 +1508,7 @@ public final class Channel {
   private void writeTombstone(Streamlet s, java.util.Optional<io.s2j.runtime.metadata.KeyValue> head) {
     ByteString headKey = MetaKey.segmentHead(s.id);
     if (head.isPresent() && parseHeadMeta(head.get().value()).getDeleted()) {
-      s.segmentWriting = false;
+      segmentDone(s);
       segmented(s, Math.max(parseHead(head.get().value()), s.durableTail.seqNum()));
       return;
     }
@@ -1331,10 +1522,11 @@ public final class Channel {
       txn.ifAbsent(headKey);
     }
     env.metadataStore().commit(txn.put(headKey, tombstone.toByteString()).build()).onComplete((committed, commitFailure) -> {
-      s.segmentWriting = false;
+      s.headRevision = -1;
       if (commitFailure == null && committed instanceof TxnResult.Committed) {
         segmented(s, s.durableTail.seqNum());
       }
+      segmentDone(s);
     });
   }
 
@@ -1407,6 +1599,7 @@ public final class Channel {
           }
         });
         firstLiveChunk = target;
+        wal.headMap(target).values().forEach(c -> walLiveBytes -= c.meteredBytes());
         wal.headMap(target).clear();
         deleteChunks(oldFirst, target, fences, oldFirst == 0 ? null : chunkKey(channelId, oldFirst - 1));
       });

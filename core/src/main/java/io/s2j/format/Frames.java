@@ -26,7 +26,7 @@ final class Frames {
   }
 
   static ByteString seal(ByteString content) {
-    return content.concat(new ByteWriter().fixed32(crc32c(content)).toByteString());
+    return content.concat(le32(crc32c(content)));
   }
 
   /** The content of a sealed piece, after checking its checksum. */
@@ -46,7 +46,16 @@ final class Frames {
   }
 
   static ByteString frame(ByteString payload) {
-    return seal(new ByteWriter().fixed32(payload.size()).toByteString().concat(payload));
+    return seal(le32(payload.size()).concat(payload));
+  }
+
+  /**
+   * {@code value} as four little-endian bytes (what {@link ByteWriter#fixed32} writes), without a
+   * {@link ByteWriter}: its coded stream allocates a 4 KiB buffer, twice per chunk entry (profile
+   * of the 10,000-stream benchmark: about a tenth of the channel threads' samples).
+   */
+  static ByteString le32(int value) {
+    return ByteString.copyFrom(new byte[] {(byte) value, (byte) (value >>> 8), (byte) (value >>> 16), (byte) (value >>> 24)});
   }
 
   /** The payload of a frame, after checking its checksum and that its length fills the frame. */

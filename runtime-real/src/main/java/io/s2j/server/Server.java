@@ -268,9 +268,7 @@ public final class Server implements AutoCloseable {
   }
 
   static ChannelKnobs withFlushInterval(ChannelKnobs k, long flushIntervalMs) {
-    return new ChannelKnobs(k.chunkBytesMax(), flushIntervalMs, k.flushWhenIdle(), k.chunksInFlightMax(),
-        k.pendingBytesMax(), k.retainedBytesMax(), k.retryBackoffMinMs(), k.retryBackoffMaxMs(), k.segmentBytesMin(),
-        k.segmentIntervalMs(), k.unsegmentedBytesMax(), k.waitersMax(), k.speculativeMigration()).conclude();
+    return k.withFlushIntervalMs(flushIntervalMs).conclude();
   }
 
   static SharedObjectStore objectStore(ServerConfig.Storage storage) {

@@ -225,9 +225,10 @@ class ServerMetricsTest extends ServerFixture {
     assertEquals(1, empty.path("values").size());
     assertEquals(0, empty.path("values").get(0).get(1).asDouble());
     appendBodies(b, "s", "x".repeat(10_000));
-    // a segment is cut within the channel's segment interval (5 s for memory); until then the
-    // records are only in the write-ahead log, which storage does not count
-    long deadline = System.nanoTime() + 30_000_000_000L;
+    // a small streamlet's segment is cut once its records are segmentAgeMaxMs old, at the next
+    // segment round (20 s + 5 s for memory); until then the records are only in the write-ahead
+    // log, which storage does not count
+    long deadline = System.nanoTime() + 60_000_000_000L;
     double bytes = 0;
     while (bytes == 0 && System.nanoTime() < deadline) {
       Thread.sleep(200);
