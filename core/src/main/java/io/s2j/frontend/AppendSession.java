@@ -47,6 +47,14 @@ public final class AppendSession {
   private int reroutes;
   /** Waiting out the backoff before re-sending after a migration. */
   private boolean backingOff;
+  /**
+   * The streamlet this generation's inputs went to (null before its first send). A channel orders a
+   * session id's inputs by index, so all of one generation must reach one streamlet: an input
+   * resolving to another link (the stream migrated between inputs) starts a new generation.
+   */
+  private Streamlet generationStreamlet;
+  /** An input resolved to a new link: it waits until every answer from the old one is in. */
+  private boolean switching;
 
   private final ArrayDeque<Entry> entries = new ArrayDeque<>();
   /** The entries not yet sent (a suffix of {@link #entries}), oldest first. */
@@ -128,7 +136,7 @@ public final class AppendSession {
 
   /** Sends the oldest unsent input, resolving the stream first (from the frontend's cache). */
   private void pump() {
-    if (resolving || rerouting || backingOff || unsent.isEmpty()) {
+    if (resolving || rerouting || backingOff || switching || unsent.isEmpty()) {
       return;
     }
     if (failure != null) {
@@ -160,6 +168,20 @@ public final class AppendSession {
       switch (target) {
         case Outcome.Failed<DataPlane.AppendTarget> f -> entry.outcome = new Outcome.Failed<>(f.error(), f.indefinite());
         case Outcome.Ok<DataPlane.AppendTarget> ok -> {
+          Streamlet link = ok.value().streamlet();
+          if (generationStreamlet != null && !sameStreamlet(generationStreamlet, link)) {
+            if (answersOut()) {
+              // Ordered after the inputs still out on the old link (any of them may yet be refused
+              // by its seal and need re-sending first).
+              unsent.addFirst(entry);
+              switching = true;
+              deliver();
+              return;
+            }
+            generation++;
+            nextIndex = 0;
+          }
+          generationStreamlet = link;
           entry.sent = true;
           long index = nextIndex++;
           int sentIn = generation;
@@ -181,6 +203,10 @@ public final class AppendSession {
               reroute();
             }
             deliver();
+            if (switching && !rerouting && !answersOut()) {
+              switching = false; // the old link answered everything: the waiting input goes on
+            }
+            pump();
           });
         }
       }
@@ -203,6 +229,7 @@ public final class AppendSession {
       }
     }
     rerouting = false;
+    switching = false; // the re-send decision below orders what goes next
     java.util.List<Entry> again = new java.util.ArrayList<>();
     boolean allSealed = true;
     for (Entry e : entries) {
@@ -228,6 +255,7 @@ public final class AppendSession {
     }
     data.countSessionResends(again.size());
     generation++;
+    generationStreamlet = null;
     nextIndex = 0;
     int attempt = reroutes++;
     backingOff = true;
@@ -235,6 +263,19 @@ public final class AppendSession {
       backingOff = false;
       pump();
     });
+  }
+
+  private boolean answersOut() {
+    for (Entry e : entries) {
+      if (e.sent && e.outcome == null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean sameStreamlet(Streamlet a, Streamlet b) {
+    return a.streamletId() == b.streamletId() && a.channelId().equals(b.channelId());
   }
 
   /** The channel's definite refusal of an input whose session id already had one refused. */
