@@ -97,10 +97,19 @@ public record ChannelKnobs(
    */
   public static final int CHUNKS_IN_FLIGHT_MAX_EVER = 64;
 
+  /**
+   * How long a small streamlet's records may wait for their segment on S3 (standard or express):
+   * not at all (every streamlet with new records is segmented each round, as before deferral). A
+   * take-over replays the live WAL chunk by chunk from the bucket, so deferral lengthens fail-overs:
+   * in the multi-process test a channel's take-back took 38 s with 60 s of deferral, 27 s with 10 s
+   * and 20 s with none (one run each, docs/deploy.md). The pacing and batched commits still apply.
+   */
+  static final long S3_SEGMENT_AGE_MAX_MS = 0;
+
   /** For S3 standard: fill chunks for a while, several writes in flight. */
   public static final ChannelKnobs STANDARD =
       new ChannelKnobs(4 << 20, 50, false, 8, 256L << 20, 256L << 20, 20, 2_000, 8 << 20, 10_000, 1L << 30, 4096)
-          .withSegmentDeferral(60_000, 512L << 20, 64).conclude();
+          .withSegmentDeferral(S3_SEGMENT_AGE_MAX_MS, 512L << 20, 64).conclude();
 
   /**
    * For express channels (a log on a quorum of S3 Express One Zone buckets, single-digit ms): a
@@ -109,7 +118,7 @@ public record ChannelKnobs(
    */
   public static final ChannelKnobs EXPRESS =
       new ChannelKnobs(4 << 20, 10, false, 8, 256L << 20, 256L << 20, 5, 1_000, 8 << 20, 10_000, 1L << 30, 4096)
-          .withSegmentDeferral(60_000, 512L << 20, 64).conclude();
+          .withSegmentDeferral(S3_SEGMENT_AGE_MAX_MS, 512L << 20, 64).conclude();
 
   /** For cheap stores (memory, local disk): write as soon as the store is idle. */
   public static final ChannelKnobs CHEAP_STORE =

@@ -67,7 +67,7 @@ class CellRolesIT {
   private static final String BASIN = "cell-basin";
   private static final int STREAMS = 6;
   /** Every stream must have an acknowledged append within this long after each fault. */
-  static final long FAILOVER_BOUND_MS = 30_000;
+  static final long FAILOVER_BOUND_MS = 40_000;
   private static final long T0 = System.nanoTime();
   /** The wall clock at {@link #T0}: the Node side stamps its events with the wall clock. */
   private static final long EPOCH_T0 = System.currentTimeMillis();
