@@ -10,6 +10,8 @@ import io.s2j.api.StreamName;
 import io.s2j.runtime.Env;
 import io.s2j.runtime.Promise;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * An append session on one stream (S2-API §10.3): inputs are sent to the channel as they come
@@ -185,7 +187,7 @@ public final class AppendSession {
           entry.sent = true;
           long index = nextIndex++;
           int sentIn = generation;
-          data.appendTo(ok.value().stream(), ok.value().streamlet(), entry.input, id(), index).onComplete((outcome, t) -> {
+          data.appendTo(ok.value().stream(), link, entry.input, id(), index).onComplete((outcome, t) -> {
             if (t != null) {
               throw new IllegalStateException("append failed unexpectedly", t);
             }
@@ -223,14 +225,12 @@ public final class AppendSession {
     if (resolving) {
       return; // a lookup is out: its answer puts its input back and calls again
     }
-    for (Entry e : entries) {
-      if (e.sent && e.outcome == null) {
-        return; // an answer is still out
-      }
+    if (answersOut()) {
+      return;
     }
     rerouting = false;
     switching = false; // the re-send decision below orders what goes next
-    java.util.List<Entry> again = new java.util.ArrayList<>();
+    List<Entry> again = new ArrayList<>();
     boolean allSealed = true;
     for (Entry e : entries) {
       if (!e.sent) {
@@ -286,11 +286,11 @@ public final class AppendSession {
 
   /** Completes the oldest entries whose outcomes are known, in order. */
   private void deliver() {
+    if (rerouting) {
+      return; // answers are held until the re-send is decided
+    }
     while (!entries.isEmpty()) {
       Entry head = entries.peekFirst();
-      if (rerouting) {
-        return; // answers are held until the re-send is decided
-      }
       if (head.outcome == null && (head.sent || failure == null)) {
         return; // still waiting for its answer, or for its turn to be sent
       }
