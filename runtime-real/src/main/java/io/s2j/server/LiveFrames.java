@@ -7,6 +7,7 @@ import io.s2j.record.SequencedRecord;
 import io.s2j.record.StreamPosition;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Live batches encoded once for all the read sessions at a stream's tail (fan-out). A {@link
@@ -59,15 +60,8 @@ final class LiveFrames {
 
   /** The S2S frame of shared batch {@code b}; the caller owns the returned reference. */
   ByteBuf s2s(ReadSession.Batch b, S2sFrames.Compression compression, ByteBufAllocator alloc) {
-    Entry e = entry(b);
-    int slot = compression.ordinal();
-    if (e.bufs[slot] == null) {
-      e.bufs[slot] = S2sFrames.message(alloc, Protos.readBatch(b.records(), b.tail()), compression);
-      added(e.bufs[slot]);
-    } else {
-      reused++;
-    }
-    return e.bufs[slot].retainedDuplicate();
+    return encoding(b, compression.ordinal(),
+        () -> S2sFrames.message(alloc, Protos.readBatch(b.records(), b.tail()), compression));
   }
 
   /**
@@ -76,15 +70,25 @@ final class LiveFrames {
    * the caller owns the returned reference.
    */
   ByteBuf sseData(ReadSession.Batch b, RecordFormat format, ByteBufAllocator alloc) {
+    return encoding(b, COMPRESSIONS + format.ordinal(), () -> sseDataOf(b.records(), b.tail(), format, alloc));
+  }
+
+  /**
+   * A retained duplicate of {@code b}'s encoding in {@code slot}, encoded now if no session asked
+   * for it before. The duplicate is taken before older entries are evicted, so it stays valid even
+   * when this batch's own entry is the one evicted (a resuming session's old batch).
+   */
+  private ByteBuf encoding(ReadSession.Batch b, int slot, Supplier<ByteBuf> encode) {
     Entry e = entry(b);
-    int slot = COMPRESSIONS + format.ordinal();
-    if (e.bufs[slot] == null) {
-      e.bufs[slot] = sseDataOf(b.records(), b.tail(), format, alloc);
-      added(e.bufs[slot]);
-    } else {
+    if (e.bufs[slot] != null) {
       reused++;
+      return e.bufs[slot].retainedDuplicate();
     }
-    return e.bufs[slot].retainedDuplicate();
+    ByteBuf buf = encode.get();
+    e.bufs[slot] = buf;
+    ByteBuf out = buf.retainedDuplicate();
+    added(buf);
+    return out;
   }
 
   static ByteBuf sseDataOf(List<SequencedRecord> records, StreamPosition tail, RecordFormat format, ByteBufAllocator alloc) {
