@@ -168,11 +168,11 @@ class CellRolesIT {
 
       String[] frontends = {"http://127.0.0.1:" + fe1Port, "http://127.0.0.1:" + fe2Port};
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
-      send(http, frontends[0], "PUT", "/v1/basins/" + BASIN, 201);
+      ServerHistoryIT.send(http, frontends[0], BASIN, "PUT", "/v1/basins/" + BASIN, 201);
       List<String> streams = new ArrayList<>();
       for (int i = 0; i < STREAMS; i++) {
         String s = "s" + i;
-        send(http, frontends[i % 2], "PUT", "/v1/streams/" + s, 201);
+        ServerHistoryIT.send(http, frontends[i % 2], BASIN, "PUT", "/v1/streams/" + s, 201);
         streams.add(s);
       }
 
@@ -236,7 +236,7 @@ class CellRolesIT {
       faults.add(new Fault("kill -9 the acting cop " + acting.name, copKilled));
       say("fault: kill -9 the acting cop %s", acting.name);
       acting.kill();
-      send(http, frontends[1], "PUT", "/v1/streams/after-cop", 201);
+      ServerHistoryIT.send(http, frontends[1], BASIN, "PUT", "/v1/streams/after-cop", 201);
       long firstAckOnNew = -1;
       long standbyActing = -1;
       while (nowMs() - copKilled < FAILOVER_BOUND_MS && (firstAckOnNew < 0 || standbyActing < 0)) {
@@ -649,12 +649,4 @@ class CellRolesIT {
     }
     return out;
   }
-
-  private static void send(HttpClient http, String base, String method, String path, int status) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).header("s2-basin", BASIN)
-        .header("content-type", "application/json").method(method, HttpRequest.BodyPublishers.ofString("{}"))
-        .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
-    assertEquals(status, r.statusCode(), method + " " + path + ": " + r.body());
-  }
-
 }

@@ -147,8 +147,8 @@ class ServerHistoryIT {
     ServerProcess server = ServerProcess.start(port, storage, env, serverLog);
     try {
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-      send(http, server.base(), "PUT", "/v1/basins/" + BASIN, 201);
-      send(http, server.base(), "PUT", "/v1/streams/" + STREAM, 201);
+      send(http, server.base(), BASIN, "PUT", "/v1/basins/" + BASIN, 201);
+      send(http, server.base(), BASIN, "PUT", "/v1/streams/" + STREAM, 201);
       Process node = startHistoryClients(Map.of("S2J_ENDPOINT", server.base(), "S2J_BASIN", BASIN, "S2J_STREAM", STREAM,
           "S2J_OUT", nodeEvents.toAbsolutePath().toString(), "S2J_CLIENTS", Integer.toString(clients),
           "S2J_DURATION_MS", Long.toString(durationMs), "S2J_SEED", Long.toString(System.nanoTime() & 0xffffffffL)), nodeLog);
@@ -306,8 +306,9 @@ class ServerHistoryIT {
     return hash;
   }
 
-  private static void send(HttpClient http, String base, String method, String path, int status) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).header("s2-basin", BASIN)
+  /** A control-plane request with an empty JSON body in {@code basin}, which must answer {@code status}. */
+  static void send(HttpClient http, String base, String basin, String method, String path, int status) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).header("s2-basin", basin)
         .header("content-type", "application/json").method(method, HttpRequest.BodyPublishers.ofString("{}"))
         .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(status, r.statusCode(), method + " " + path + ": " + r.body());
