@@ -213,14 +213,8 @@ class CopTest {
     assertTrue(ack instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked: " + ack);
   }
 
-  /**
-   * SIGSTOP of a channel host past the dead-after time: the acting cop starts its channel on the
-   * spare, which fences the log; on SIGCONT the stopped incarnation is a zombie that frontends
-   * still reach first — appends to its streams are acknowledged after the resume all the same,
-   * continuing the log, and the zombie ends fenced.
-   */
-  @Test
-  void aPausedChannelIsTakenOverByASpareAndResumesFenced() throws Exception {
+  /** A cell with a spare host, and two streams (acknowledged once each) whose channel is ch-1. */
+  private List<String> cellWithSpareAndTwoStreamsOnCh1() throws Exception {
     cell(new CopKnobs(2_000, 500, 300, 1_500, 600_000, 2, 0.0), true);
     world.simulator().runFor(5 * Simulator.SECOND);
     List<String> onCh1 = new ArrayList<>();
@@ -233,6 +227,18 @@ class CopTest {
       }
     }
     assertEquals(2, onCh1.size());
+    return onCh1;
+  }
+
+  /**
+   * SIGSTOP of a channel host past the dead-after time: the acting cop starts its channel on the
+   * spare, which fences the log; on SIGCONT the stopped incarnation is a zombie that frontends
+   * still reach first — appends to its streams are acknowledged after the resume all the same,
+   * continuing the log, and the zombie ends fenced.
+   */
+  @Test
+  void aPausedChannelIsTakenOverByASpareAndResumesFenced() throws Exception {
+    List<String> onCh1 = cellWithSpareAndTwoStreamsOnCh1();
     SimProcess host = channelProcesses.get("ch-1");
     Channel zombie = channels.get(0); // ch-1-a booted first (the spare runs nothing yet)
     assertTrue(host.pause());
@@ -251,18 +257,7 @@ class CopTest {
 
   @Test
   void aDeadChannelIsReplacedOnASpareAndItsStreamsServeAgain() throws Exception {
-    cell(new CopKnobs(2_000, 500, 300, 1_500, 600_000, 2, 0.0), true);
-    world.simulator().runFor(5 * Simulator.SECOND);
-    List<String> onCh1 = new ArrayList<>();
-    for (int i = 0; onCh1.size() < 2 && i < 40; i++) {
-      StreamName s = new StreamName("s-" + i);
-      Outcome<AppendResult> ack = run(v -> data.append(B, s, input("before")));
-      assertTrue(ack instanceof Outcome.Ok<AppendResult> ok && ok.value() instanceof AppendAck, "acked: " + ack);
-      if (channelOf(s).equals("ch-1")) {
-        onCh1.add(s.value());
-      }
-    }
-    assertEquals(2, onCh1.size());
+    List<String> onCh1 = cellWithSpareAndTwoStreamsOnCh1();
     channelProcesses.get("ch-1").crash(); // for good: only a replacement can serve ch-1 now
     world.simulator().runFor(10 * Simulator.SECOND);
     long replacements = cops.stream().mapToLong(c -> c.counters().replacements()).sum();
